@@ -1,0 +1,62 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Config } from './config.ts';
+import type { CoreContext } from './core/context.ts';
+import type { Logger } from './logger.ts';
+import type pg from 'pg';
+import type { SecureServerOptions } from 'node:http2';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { componentSchemas } from './http/openapi.ts';
+import { docsRoutes } from './http/routes/docs.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { messageRoutes } from './http/routes/messages.ts';
+
+export interface AppDeps {
+  config: Config;
+  core: CoreContext;
+  pool: pg.Pool;
+  log: Logger;
+  /** Node TLS server options; the app then serves HTTPS. */
+  https?: SecureServerOptions;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the HTTP application; listening is the caller's business (server.ts, or inject in tests). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // The HTTPS variant has another server type parameter; routes do not care which.
+  const app = (Fastify as unknown as (o: object) => FastifyInstance)({
+    ...(deps.https && { https: deps.https }),
+    loggerInstance: deps.log,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    requestTimeout: 120_000,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  for (const schema of componentSchemas()) app.addSchema(schema);
+  registerErrorHandling(app);
+
+  await app.register(multipart, {
+    limits: {
+      fileSize: deps.config.MAX_MESSAGE_BYTES,
+      files: deps.config.MAX_ATTACHMENTS,
+      fields: 2 * deps.config.MAX_RECIPIENTS + 20,
+      fieldSize: deps.config.MAX_MESSAGE_BYTES,
+      parts: deps.config.MAX_ATTACHMENTS + 2 * deps.config.MAX_RECIPIENTS + 20,
+    },
+  });
+  await app.register(docsRoutes);
+  await app.register(healthRoutes, { pool: deps.pool });
+  await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config });
+  return app;
+}

@@ -1,0 +1,10 @@
+import type { Db } from '../db/client.ts';
+import type { ContentCipher } from '../security/content-cipher.ts';
+import type { SubmissionLimits } from './submission.ts';
+
+/** What the use cases need from the outside world, assembled once in the composition root. */
+export interface CoreContext {
+  db: Db;
+  cipher: ContentCipher;
+  limits: SubmissionLimits;
+}

@@ -1,0 +1,55 @@
+/**
+ * Every error a caller can see, by stable string code. REST answers
+ * `{ code, message, details }` with the status below; SOAP answers a Fault whose
+ * detail carries the same code. Add a code here, never a status in a front door.
+ */
+export const errorCodes = {
+  invalid_request: { status: 400, retryable: false },
+  malformed_json: { status: 400, retryable: false },
+  malformed_multipart: { status: 400, retryable: false },
+  missing_field: { status: 422, retryable: false },
+  unknown_field: { status: 422, retryable: false },
+  invalid_field: { status: 422, retryable: false },
+  invalid_address: { status: 422, retryable: false },
+  invalid_header_value: { status: 422, retryable: false },
+  invalid_mode: { status: 422, retryable: false },
+  invalid_base64: { status: 422, retryable: false },
+  invalid_attachment_name: { status: 422, retryable: false },
+  attachment_blocked: { status: 422, retryable: false },
+  too_many_recipients: { status: 422, retryable: false },
+  too_many_attachments: { status: 422, retryable: false },
+  duplicate_recipient: { status: 422, retryable: false },
+  sender_not_allowed: { status: 403, retryable: false },
+  message_too_large: { status: 413, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
+  unauthorized: { status: 401, retryable: false },
+  forbidden: { status: 403, retryable: false },
+  not_found: { status: 404, retryable: false },
+  idempotency_conflict: { status: 409, retryable: false },
+  not_cancellable: { status: 409, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  unavailable: { status: 503, retryable: true },
+  internal_error: { status: 500, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.retryable = errorCodes[code].retryable;
+    this.details = details;
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

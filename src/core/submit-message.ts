@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { appendEvents } from '../db/repositories/events.ts';
+import { findMessageByIdempotencyKey, findRecipients, insertMessageGraph } from '../db/repositories/messages.ts';
+import type { AttachmentRow, MessageRow, RecipientRow } from '../db/schema.ts';
+import { enqueueDeliveries } from '../outbox/enqueue.ts';
+import type { CoreContext } from './context.ts';
+import { AppError } from './errors.ts';
+import { EventType } from './event-types.ts';
+import { toMessageView, type MessageView } from './message-view.ts';
+import { actorOf, authorize, type Principal } from './principal.ts';
+import { attachmentContext, sealContent } from './sealed-content.ts';
+import { submissionFingerprint, validateSubmission, type SubmissionInput, type ValidSubmission } from './submission.ts';
+
+export interface SubmitOptions {
+  idempotencyKey?: string | undefined;
+  /** Which front door took the submission, for the logbook. */
+  via: 'rest' | 'soap' | 'smtp';
+}
+
+export interface SubmitResult {
+  message: MessageView;
+  /** True when an earlier submission with the same idempotency key and body was returned. */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Validates and stores a submission. The message, its recipients and attachments
+ * (sealed), one outbox job per recipient and the `submitted` logbook event are
+ * written in one transaction; when this resolves, the message is committed.
+ */
+export async function submitMessage(
+  ctx: CoreContext,
+  principal: Principal,
+  input: SubmissionInput,
+  options: SubmitOptions,
+): Promise<SubmitResult> {
+  authorize(principal, 'message:submit');
+  const key = options.idempotencyKey;
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new AppError('invalid_header_value', 'the idempotency key must be 1 to 255 printable ASCII characters', {
+      field: 'idempotencyKey',
+    });
+  }
+  const submission = validateSubmission(input, ctx.limits);
+  checkSenderAllowed(principal, submission.from.address);
+  const fingerprint = submissionFingerprint(submission);
+
+  if (key !== undefined) {
+    const earlier = await findMessageByIdempotencyKey(ctx.db, principal.tenantId, key);
+    if (earlier) return replay(ctx, earlier, fingerprint);
+  }
+
+  const graph = buildMessageGraph(ctx, principal, submission, fingerprint, key);
+  try {
+    await ctx.db.transaction(async (tx) => {
+      await insertMessageGraph(tx, graph);
+      await enqueueDeliveries(
+        tx,
+        graph.recipients.map((r) => ({ recipientId: r.id, messageId: graph.message.id })),
+      );
+      await appendEvents(tx, [
+        {
+          tenantId: principal.tenantId,
+          messageId: graph.message.id,
+          type: EventType.submitted,
+          actor: actorOf(principal),
+          detail: {
+            via: options.via,
+            mode: submission.mode,
+            recipients: submission.recipients.length,
+            attachments: submission.attachments.map((a) => ({ sha256: a.sha256.toString('hex'), size: a.content.length })),
+            sizeBytes: submission.sizeBytes,
+            ...(submission.reference !== undefined && { reference: submission.reference }),
+          },
+        },
+      ]);
+    });
+  } catch (error) {
+    // Two requests with one idempotency key raced; the other committed first.
+    if (key !== undefined && (error as { cause?: { code?: string } }).cause?.code === '23505') {
+      const earlier = await findMessageByIdempotencyKey(ctx.db, principal.tenantId, key);
+      if (earlier) return replay(ctx, earlier, fingerprint);
+    }
+    throw error;
+  }
+  return { message: toMessageView(graph.message, graph.recipients), replayed: false };
+}
+
+function checkSenderAllowed(principal: Principal, from: string): void {
+  if (principal.senderDomains.length === 0) return;
+  const domain = from.slice(from.lastIndexOf('@') + 1);
+  if (!principal.senderDomains.includes(domain)) {
+    throw new AppError('sender_not_allowed', `this tenant may not send from ${domain}`, {
+      field: 'from',
+      allowed: principal.senderDomains,
+    });
+  }
+}
+
+async function replay(ctx: CoreContext, earlier: MessageRow, fingerprint: Buffer): Promise<SubmitResult> {
+  if (!earlier.requestHash?.equals(fingerprint)) {
+    throw new AppError('idempotency_conflict', 'this idempotency key was used for a different submission', {
+      messageId: earlier.id,
+    });
+  }
+  const recipients = await findRecipients(ctx.db, [earlier.id]);
+  return { message: toMessageView(earlier, recipients), replayed: true };
+}
+
+function buildMessageGraph(
+  ctx: CoreContext,
+  principal: Principal,
+  s: ValidSubmission,
+  fingerprint: Buffer,
+  idempotencyKey: string | undefined,
+): { message: MessageRow; recipients: RecipientRow[]; attachments: AttachmentRow[] } {
+  const messageId = randomUUID();
+  const now = new Date();
+  const attachments = s.attachments.map((a, position) => {
+    const id = randomUUID();
+    return {
+      id,
+      messageId,
+      position,
+      sizeBytes: a.content.length,
+      sha256: a.sha256,
+      content: ctx.cipher.seal(a.content, attachmentContext(id)),
+      filename: a.filename,
+      contentType: a.contentType,
+    };
+  });
+  const content = sealContent(ctx.cipher, messageId, {
+    subject: s.subject,
+    ...(s.text !== undefined && { text: s.text }),
+    ...(s.html !== undefined && { html: s.html }),
+    ...(s.from.name !== undefined && { fromName: s.from.name }),
+    attachments: attachments.map(({ id, filename, contentType }) => ({ id, filename, contentType })),
+  });
+  return {
+    message: {
+      id: messageId,
+      tenantId: principal.tenantId,
+      status: 'accepted' as const,
+      mode: s.mode,
+      fromAddress: s.from.address,
+      language: s.language,
+      reference: s.reference ?? null,
+      content,
+      sizeBytes: s.sizeBytes,
+      submittedBy: principal.keyId,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash: fingerprint,
+      createdAt: now,
+      updatedAt: now,
+    },
+    recipients: s.recipients.map((r, position) => ({
+      id: randomUUID(),
+      messageId,
+      tenantId: principal.tenantId,
+      position,
+      kind: r.kind,
+      address: r.address,
+      displayName: r.name ?? null,
+      status: 'accepted' as const,
+      attempts: 0,
+      lastError: null,
+      deliveredAt: null,
+      updatedAt: now,
+    })),
+    attachments: attachments.map(({ filename: _f, contentType: _c, ...row }) => row),
+  };
+}

@@ -1,0 +1,47 @@
+import type { Db } from '../db/client.ts';
+import { findTenant, insertApiKey, insertTenant } from '../db/repositories/tenants.ts';
+import { issueApiKey } from '../security/api-key.ts';
+import { normaliseAddress } from './address.ts';
+import { AppError } from './errors.ts';
+import { roles, type Role } from './states.ts';
+
+export interface CreatedKey {
+  tenantId: string;
+  keyId: string;
+  role: Role;
+  /** Shown once; only its hash is stored. */
+  apiKey: string;
+}
+
+/** Operator use case (CLI): a tenant and its first API key, in one transaction. */
+export async function createTenant(
+  db: Db,
+  name: string,
+  options: { senderDomains?: string[]; role?: Role } = {},
+): Promise<CreatedKey & { name: string; senderDomains: string[] }> {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.length > 200 || /[\u0000-\u001f]/.test(trimmed)) {
+    throw new AppError('invalid_field', 'tenant name must be 1 to 200 printable characters', { field: 'name' });
+  }
+  const senderDomains = (options.senderDomains ?? []).map((d) => normaliseAddress(`postmaster@${d}`, 'sender domain').split('@')[1]!);
+  return db.transaction(async (tx) => {
+    const tenant = await insertTenant(tx, trimmed, senderDomains);
+    const key = await issueKey(tx, tenant.id, options.role ?? 'submitter');
+    return { ...key, name: tenant.name, senderDomains };
+  });
+}
+
+export async function createApiKey(db: Db, tenantId: string, role: string): Promise<CreatedKey> {
+  if (!roles.includes(role as Role)) {
+    throw new AppError('invalid_field', `role must be one of ${roles.join(', ')}`, { field: 'role' });
+  }
+  const tenant = /^[0-9a-f-]{36}$/i.test(tenantId) ? await findTenant(db, tenantId) : undefined;
+  if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
+  return issueKey(db, tenant.id, role as Role);
+}
+
+async function issueKey(db: Parameters<typeof insertApiKey>[0], tenantId: string, role: Role): Promise<CreatedKey> {
+  const key = issueApiKey();
+  await insertApiKey(db, { id: key.keyId, tenantId, role, secretHash: key.secretHash });
+  return { tenantId, keyId: key.keyId, role, apiKey: key.token };
+}

@@ -1,0 +1,64 @@
+import type { DbOrTx } from '../db/client.ts';
+import { appendEvents } from '../db/repositories/events.ts';
+import { findRecipients, lockMessage, updateMessageStatus, updateRecipient } from '../db/repositories/messages.ts';
+import type { MessageRow, RecipientRow } from '../db/schema.ts';
+import { AppError } from './errors.ts';
+import type { EventType } from './event-types.ts';
+import { canTransition, summariseStatus, type RecipientStatus } from './states.ts';
+
+export interface RecipientChange {
+  recipientId: string;
+  to: RecipientStatus;
+  event: { type: EventType; detail?: Record<string, unknown> };
+  attempts?: number;
+  lastError?: string | null;
+}
+
+/**
+ * The one way a recipient's status changes. Locks the message row first, so
+ * concurrent changes to one message's recipients serialise and the message's
+ * summary status is computed from what is committed; writes one logbook event
+ * per change.
+ */
+export async function transitionRecipients(
+  tx: DbOrTx,
+  messageId: string,
+  actor: string,
+  changes: RecipientChange[],
+): Promise<{ message: MessageRow; recipients: RecipientRow[] }> {
+  const message = await lockMessage(tx, messageId);
+  if (!message) throw new AppError('not_found', `message ${messageId} does not exist`);
+  const recipients = await findRecipients(tx, [messageId]);
+  for (const change of changes) {
+    const recipient = recipients.find((r) => r.id === change.recipientId);
+    if (!recipient) throw new Error(`recipient ${change.recipientId} is not part of message ${messageId}`);
+    if (!canTransition(recipient.status, change.to)) {
+      throw new Error(`recipient ${recipient.id}: ${recipient.status} -> ${change.to} is not a valid transition`);
+    }
+    const patch = {
+      status: change.to,
+      ...(change.attempts !== undefined && { attempts: change.attempts }),
+      ...(change.lastError !== undefined && { lastError: change.lastError }),
+      ...(change.to === 'delivered' && { deliveredAt: new Date() }),
+    };
+    await updateRecipient(tx, recipient.id, patch);
+    Object.assign(recipient, patch);
+  }
+  await appendEvents(
+    tx,
+    changes.map((c) => ({
+      tenantId: message.tenantId,
+      messageId,
+      recipientId: c.recipientId,
+      type: c.event.type,
+      actor,
+      detail: c.event.detail ?? {},
+    })),
+  );
+  const status = summariseStatus(recipients.map((r) => r.status));
+  if (status !== message.status) {
+    await updateMessageStatus(tx, messageId, status);
+    message.status = status;
+  }
+  return { message, recipients };
+}

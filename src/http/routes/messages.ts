@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { cancelMessage } from '../../core/cancel-message.ts';
+import type { CoreContext } from '../../core/context.ts';
+import { decodeBase64Strict } from '../../core/encoding.ts';
+import { getMessage, getMessageEvents, listMessagePage } from '../../core/message-queries.ts';
+import { submitMessage } from '../../core/submit-message.ts';
+import type { SubmissionInput } from '../../core/submission.ts';
+import { requestBodyLimit, type Config } from '../../config.ts';
+import { authenticateRequest, principalOf } from '../authentication.ts';
+import { readMultipartSubmission } from '../multipart-submission.ts';
+import { schemaRef } from '../openapi.ts';
+
+interface JsonSubmission extends Omit<SubmissionInput, 'attachments'> {
+  attachments?: Array<{ filename: string; contentType?: string; content: string }>;
+}
+
+const errorResponses = { '4xx': schemaRef('Error') };
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } };
+
+/** REST /v1/messages: parse, authenticate, call the core, map the answer. No rules live here. */
+export async function messageRoutes(app: FastifyInstance, opts: { core: CoreContext; config: Config }): Promise<void> {
+  const { core, config } = opts;
+
+  app.addHook('onRequest', async (request) => {
+    request.principal = await authenticateRequest(core.db, request);
+  });
+
+  app.post<{ Body: JsonSubmission | undefined; Headers: { 'idempotency-key'?: string } }>(
+    '/messages',
+    {
+      bodyLimit: requestBodyLimit(config),
+      schema: {
+        body: { content: { 'application/json': { schema: schemaRef('SubmitMessageRequest') } } },
+        response: { 202: schemaRef('Message'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const input: SubmissionInput = request.isMultipart()
+        ? await readMultipartSubmission(request, config.MAX_MESSAGE_BYTES)
+        : fromJson(request.body ?? {});
+      const result = await submitMessage(core, principalOf(request), input, {
+        idempotencyKey: request.headers['idempotency-key'],
+        via: 'rest',
+      });
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', `/v1/messages/${result.message.id}`).send(result.message);
+    },
+  );
+
+  app.get<{ Querystring: { status?: string; since?: string; cursor?: string; limit?: number } }>(
+    '/messages',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: schemaRef('MessageStatus'),
+            since: { type: 'string', maxLength: 40 },
+            cursor: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 200 },
+          },
+        },
+        response: { 200: schemaRef('MessagePage'), ...errorResponses },
+      },
+    },
+    async (request) => listMessagePage(core, principalOf(request), request.query),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/messages/:id',
+    { schema: { params: idParams, response: { 200: schemaRef('Message'), ...errorResponses } } },
+    async (request) => getMessage(core, principalOf(request), request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/messages/:id',
+    { schema: { params: idParams, response: { 200: schemaRef('Message'), ...errorResponses } } },
+    async (request) => cancelMessage(core, principalOf(request), request.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/messages/:id/events',
+    { schema: { params: idParams, response: { 200: schemaRef('EventList'), ...errorResponses } } },
+    async (request) => ({ items: await getMessageEvents(core, principalOf(request), request.params.id) }),
+  );
+}
+
+/** JSON carries attachments as base64; everything else passes to the core as sent. */
+function fromJson(body: JsonSubmission): SubmissionInput {
+  const { attachments, ...rest } = body;
+  return {
+    ...rest,
+    attachments: (attachments ?? []).map((a, i) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: decodeBase64Strict(a.content, `attachments[${i}].content`),
+    })),
+  };
+}

@@ -1,0 +1,49 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+
+export interface ClaimedJob {
+  id: number;
+  recipientId: string;
+  messageId: string;
+  /** Attempts including this one. */
+  attempts: number;
+  /** True when another worker held this job and its lease ran out (it may have sent already). */
+  reclaimed: boolean;
+}
+
+/**
+ * Claims up to `limit` due jobs for `workerId` with a lease. SKIP LOCKED lets many
+ * workers claim concurrently without waiting on each other; a job whose lease ran
+ * out (its worker died) is due again.
+ */
+export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
+  const result = await db.execute<{
+    id: number;
+    recipient_id: string;
+    message_id: string;
+    attempts: number;
+    reclaimed: boolean;
+  }>(sql`
+    WITH due AS (
+      SELECT id, locked_by IS NOT NULL AS reclaimed
+        FROM outbox
+       WHERE run_at <= now() AND (locked_until IS NULL OR locked_until < now())
+       ORDER BY run_at, id
+       LIMIT ${limit}
+         FOR UPDATE SKIP LOCKED
+    )
+    UPDATE outbox o
+       SET locked_by = ${workerId},
+           locked_until = now() + make_interval(secs => ${leaseSeconds}),
+           attempts = o.attempts + 1
+      FROM due
+     WHERE o.id = due.id
+    RETURNING o.id, o.recipient_id, o.message_id, o.attempts, due.reclaimed`);
+  return result.rows.map((r) => ({
+    id: r.id,
+    recipientId: r.recipient_id,
+    messageId: r.message_id,
+    attempts: r.attempts,
+    reclaimed: r.reclaimed,
+  }));
+}

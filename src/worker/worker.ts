@@ -1,0 +1,124 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logger.ts';
+import { claimDueJobs, type ClaimedJob } from '../outbox/claim.ts';
+import { extendLeases, releaseLeases } from '../outbox/lease.ts';
+import { deliverJob, type DeliveryDeps, type JobResult } from './deliver-job.ts';
+import { listenForDeliveries } from './outbox-listener.ts';
+
+export interface WorkerOptions {
+  databaseUrl: string;
+  concurrency: number;
+  pollIntervalMs: number;
+  leaseSeconds: number;
+  shutdownGraceMs: number;
+  log: Logger;
+  /** Called after each job, for tests and metrics. */
+  onJobDone?: (job: ClaimedJob, result: JobResult | 'error') => void;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Stops claiming, waits for in-flight jobs up to the grace period, hands back the rest. */
+  stop(): Promise<void>;
+}
+
+export const newWorkerId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * Drains the outbox: claims due jobs up to `concurrency`, delivers them, keeps
+ * their leases alive while they run. Wakes on NOTIFY from a submission and polls
+ * as a fallback (missed notifications, retries coming due, expired leases).
+ */
+export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: string }, options: WorkerOptions): Worker {
+  const workerId = deps.workerId ?? newWorkerId();
+  const log = options.log.child({ workerId });
+  const delivery: DeliveryDeps = { ...deps, workerId };
+  const inFlight = new Map<number, Promise<void>>();
+  let running = true;
+  let wake: (() => void) | undefined;
+  let pendingWake = false;
+
+  const signal = () => {
+    pendingWake = true;
+    wake?.();
+  };
+  const listener = listenForDeliveries(options.databaseUrl, signal, log);
+
+  const heartbeat = setInterval(() => {
+    extendLeases(deps.db, workerId, [...inFlight.keys()], options.leaseSeconds).catch((err: unknown) =>
+      log.warn({ err }, 'could not extend leases'),
+    );
+  }, (options.leaseSeconds * 1000) / 3);
+  heartbeat.unref();
+
+  const runJob = (job: ClaimedJob) => {
+    const jobLog = log.child({ messageId: job.messageId, recipientId: job.recipientId, attempt: job.attempts });
+    const done = deliverJob(delivery, job, jobLog)
+      .then((result) => {
+        jobLog.info({ result }, 'delivery job finished');
+        options.onJobDone?.(job, result);
+      })
+      .catch((err: unknown) => {
+        // The job stays leased; after the lease it is due again.
+        jobLog.error({ err }, 'delivery job failed unexpectedly');
+        options.onJobDone?.(job, 'error');
+      })
+      .finally(() => {
+        inFlight.delete(job.id);
+        signal();
+      });
+    inFlight.set(job.id, done);
+  };
+
+  const loop = async () => {
+    while (running) {
+      pendingWake = false;
+      const free = options.concurrency - inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await claimDueJobs(deps.db, workerId, free, options.leaseSeconds);
+          claimed = jobs.length;
+          if (running) jobs.forEach(runJob);
+          else await releaseLeases(deps.db, workerId, jobs.map((j) => j.id));
+        } catch (err) {
+          log.warn({ err }, 'could not claim jobs; will try again');
+        }
+      }
+      if (running && (claimed === 0 || claimed < free) && !pendingWake) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.pollIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  };
+  const looping = loop();
+  log.info({ concurrency: options.concurrency }, 'worker started');
+
+  return {
+    id: workerId,
+    async stop() {
+      if (!running) return looping;
+      running = false;
+      wake?.();
+      await looping;
+      const settled = Promise.allSettled(inFlight.values());
+      const timeout = new Promise((resolve) => setTimeout(resolve, options.shutdownGraceMs).unref());
+      await Promise.race([settled, timeout]);
+      clearInterval(heartbeat);
+      const unfinished = [...inFlight.keys()];
+      if (unfinished.length > 0) {
+        log.warn({ jobs: unfinished.length }, 'handing back unfinished jobs at shutdown');
+        await releaseLeases(deps.db, workerId, unfinished).catch((err: unknown) => log.warn({ err }, 'could not release leases'));
+      }
+      await listener.close();
+      log.info('worker stopped');
+    },
+  };
+}
