@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { createTestApp, submission, type TestApp } from '../support/app.ts';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../../bin/sealpost.js', import.meta.url));
+
+describe('the sealpost CLI', () => {
+  let t: TestApp;
+  const env = () => ({ PATH: process.env.PATH ?? '', DATABASE_URL: t.database.url, SEALPOST_MASTER_KEY: t.config.SEALPOST_MASTER_KEY! });
+  const sealpost = (...args: string[]) => run(process.execPath, [bin, ...args], { env: env() });
+  const failing = (...args: string[]) =>
+    sealpost(...args).then(
+      () => {
+        throw new Error(`sealpost ${args.join(' ')} succeeded`);
+      },
+      (error: { code: number; stderr: string }) => error,
+    );
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('creates a tenant whose first key submits messages', async () => {
+    const { stdout } = await sealpost('tenant', 'create', 'Acme Payroll', '--sender-domain', 'Acme.Example', '--json');
+    const created = JSON.parse(stdout);
+    expect(created).toMatchObject({ name: 'Acme Payroll', role: 'submitter', senderDomains: ['acme.example'] });
+    expect(created.apiKey).toMatch(/^sp_[a-z0-9]{16}\.[A-Za-z0-9_-]{43}$/);
+
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { authorization: `Bearer ${created.apiKey}` },
+      payload: submission({ from: 'payroll@acme.example' }),
+    });
+    expect(ok.statusCode).toBe(202);
+    const elsewhere = await t.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { authorization: `Bearer ${created.apiKey}` },
+      payload: submission({ from: 'payroll@example.com' }),
+    });
+    expect(elsewhere.json().code).toBe('sender_not_allowed');
+  });
+
+  it('creates keys with a role, and refuses unknown roles and tenants with a clear message', async () => {
+    const { stdout } = await sealpost('tenant', 'create', 'Audited', '--json');
+    const { tenantId } = JSON.parse(stdout);
+    const auditor = JSON.parse((await sealpost('key', 'create', '--tenant', tenantId, '--role', 'auditor', '--json')).stdout);
+    expect(auditor).toMatchObject({ tenantId, role: 'auditor' });
+    const denied = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: `Bearer ${auditor.apiKey}` }, payload: submission() });
+    expect(denied.statusCode).toBe(403);
+
+    const badRole = await failing('key', 'create', '--tenant', tenantId, '--role', 'root');
+    expect(badRole.code).toBe(1);
+    expect(badRole.stderr).toMatch(/role must be one of submitter, auditor, admin/);
+    const noTenant = await failing('key', 'create', '--tenant', '00000000-0000-0000-0000-000000000000', '--role', 'auditor');
+    expect(noTenant.stderr).toMatch(/tenant .* does not exist/);
+  });
+
+  it('migrates idempotently and rejects unknown commands and bad configuration', async () => {
+    await expect(sealpost('migrate')).resolves.toBeDefined();
+    expect((await failing('frobnicate')).code).toBe(2);
+    const badConfig = await run(process.execPath, [bin, 'migrate'], { env: { ...env(), PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
+    expect(badConfig).toMatchObject({ code: 1 });
+    expect((badConfig as { stderr: string }).stderr).toMatch(/PORT/);
+  });
+});
