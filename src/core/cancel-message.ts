@@ -7,7 +7,6 @@ import { actorOf, authorize, type Principal } from './principal.ts';
 import { requireMessage } from './message-queries.ts';
 import { cancellableStatuses } from './states.ts';
 import { transitionRecipients } from './transition.ts';
-import { lockMessage, findRecipients } from '../db/repositories/messages.ts';
 
 /**
  * Cancels a message whose recipients are all still waiting for delivery (accepted
@@ -18,21 +17,16 @@ export async function cancelMessage(ctx: CoreContext, principal: Principal, id: 
   authorize(principal, 'message:cancel');
   const message = await requireMessage(ctx, principal, id);
   return ctx.db.transaction(async (tx) => {
-    await lockMessage(tx, message.id);
-    const recipients = await findRecipients(tx, [message.id]);
-    const blocking = recipients.filter((r) => !cancellableStatuses.includes(r.status));
-    if (blocking.length > 0) {
-      throw new AppError('not_cancellable', 'the message can no longer be cancelled: delivery has started or ended', {
-        recipients: blocking.map((r) => ({ id: r.id, status: r.status })),
-      });
-    }
-    await removeJobsForRecipients(tx, recipients.map((r) => r.id));
-    const result = await transitionRecipients(
-      tx,
-      message.id,
-      actorOf(principal),
-      recipients.map((r) => ({ recipientId: r.id, to: 'cancelled', event: { type: EventType.cancelled } })),
-    );
+    const result = await transitionRecipients(tx, message.id, actorOf(principal), (_message, recipients) => {
+      const blocking = recipients.filter((r) => !cancellableStatuses.includes(r.status));
+      if (blocking.length > 0) {
+        throw new AppError('not_cancellable', 'the message can no longer be cancelled: delivery has started or ended', {
+          recipients: blocking.map((r) => ({ id: r.id, status: r.status })),
+        });
+      }
+      return recipients.map((r) => ({ recipientId: r.id, to: 'cancelled', event: { type: EventType.cancelled } }));
+    });
+    await removeJobsForRecipients(tx, result.recipients.map((r) => r.id));
     return toMessageView(result.message, result.recipients);
   });
 }

@@ -14,21 +14,25 @@ export interface RecipientChange {
   lastError?: string | null;
 }
 
+/** Decides the changes from the locked message and its recipients as they are now; may throw to refuse. */
+export type TransitionPlan = (message: MessageRow, recipients: readonly RecipientRow[]) => RecipientChange[];
+
 /**
  * The one way a recipient's status changes. Locks the message row first, so
  * concurrent changes to one message's recipients serialise and the message's
- * summary status is computed from what is committed; writes one logbook event
- * per change.
+ * summary status is computed from what is committed; `plan` sees the locked
+ * state; one logbook event is written per change.
  */
 export async function transitionRecipients(
   tx: DbOrTx,
   messageId: string,
   actor: string,
-  changes: RecipientChange[],
-): Promise<{ message: MessageRow; recipients: RecipientRow[] }> {
+  plan: TransitionPlan | RecipientChange[],
+): Promise<{ message: MessageRow; recipients: RecipientRow[]; changes: RecipientChange[] }> {
   const message = await lockMessage(tx, messageId);
   if (!message) throw new AppError('not_found', `message ${messageId} does not exist`);
   const recipients = await findRecipients(tx, [messageId]);
+  const changes = typeof plan === 'function' ? plan(message, recipients) : plan;
   for (const change of changes) {
     const recipient = recipients.find((r) => r.id === change.recipientId);
     if (!recipient) throw new Error(`recipient ${change.recipientId} is not part of message ${messageId}`);
@@ -60,5 +64,5 @@ export async function transitionRecipients(
     await updateMessageStatus(tx, messageId, status);
     message.status = status;
   }
-  return { message, recipients };
+  return { message, recipients, changes };
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { findAttachments, findRecipients, lockMessage } from '../db/repositories/messages.ts';
+import { findAttachments } from '../db/repositories/messages.ts';
 import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import { EventType } from '../core/event-types.ts';
 import { pendingStatuses } from '../core/states.ts';
@@ -51,27 +51,29 @@ export async function deliverJob(deps: DeliveryDeps, job: ClaimedJob, log: Logge
 
 async function begin(deps: DeliveryDeps, job: ClaimedJob) {
   return deps.db.transaction(async (tx) => {
-    const message = await lockMessage(tx, job.messageId);
-    const recipients = await findRecipients(tx, [job.messageId]);
-    const recipient = recipients.find((r) => r.id === job.recipientId);
-    if (!message || !recipient || !pendingStatuses.includes(recipient.status)) {
+    const result = await transitionRecipients(tx, job.messageId, `worker:${deps.workerId}`, (_message, recipients) => {
+      const recipient = recipients.find((r) => r.id === job.recipientId);
       // Cancelled or settled while queued: nothing is owed any more.
+      if (!recipient || !pendingStatuses.includes(recipient.status)) return [];
+      const changes: RecipientChange[] = [];
+      if (job.reclaimed && recipient.status === 'processing') {
+        // The previous holder died after starting: it may have handed the message over already.
+        changes.push({ recipientId: recipient.id, to: 'processing', event: { type: EventType.lease_expired, detail: { possibleDuplicate: true } } });
+      }
+      changes.push({
+        recipientId: recipient.id,
+        to: 'processing',
+        attempts: job.attempts,
+        event: { type: EventType.processing, detail: { attempt: job.attempts, worker: deps.workerId } },
+      });
+      return changes;
+    });
+    if (result.changes.length === 0) {
       await completeJob(tx, job.id);
       return undefined;
     }
-    const changes: RecipientChange[] = [];
-    if (job.reclaimed && recipient.status === 'processing') {
-      // The previous holder died after starting: it may have handed the message over already.
-      changes.push({ recipientId: recipient.id, to: 'processing', event: { type: EventType.lease_expired, detail: { possibleDuplicate: true } } });
-    }
-    changes.push({
-      recipientId: recipient.id,
-      to: 'processing',
-      attempts: job.attempts,
-      event: { type: EventType.processing, detail: { attempt: job.attempts, worker: deps.workerId } },
-    });
-    const result = await transitionRecipients(tx, message.id, `worker:${deps.workerId}`, changes);
-    return { message: result.message, recipients: result.recipients, recipient: result.recipients.find((r) => r.id === recipient.id)! };
+    const recipient = result.recipients.find((r) => r.id === job.recipientId)!;
+    return { message: result.message, recipients: result.recipients, recipient };
   });
 }
 
