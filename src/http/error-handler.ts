@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../core/errors.ts';
+import { isTransientDatabaseError } from '../db/client.ts';
 
 interface ValidationIssue {
   keyword: string;
@@ -31,6 +32,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="sealpost"');
+  if (error.retryable && error.status !== 500) reply.header('retry-after', '5');
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
@@ -58,6 +60,9 @@ export function toAppError(error: unknown): AppError {
   }
   if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new AppError('malformed_json', `the body is not valid JSON: ${e.message}`, {}, { cause: error });
+  }
+  if (isTransientDatabaseError(error)) {
+    return new AppError('unavailable', 'the database cannot be reached right now; nothing was stored, retry shortly', {}, { cause: error });
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('invalid_request', e.message, {}, { cause: error });
