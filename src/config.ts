@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseMasterKey } from './security/master-key.ts';
 
 /**
  * The one place that reads the environment. Every setting is parsed once against
@@ -18,7 +19,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('127.0.0.1'),
+  HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./var'),
@@ -27,16 +28,21 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: positiveInt(10),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
 
-  SEALPOST_MASTER_KEY: optionalString,
+  SEALPOST_MASTER_KEY: optionalString.refine((v) => v === undefined || isMasterKey(v), {
+    message: 'must be 32 random bytes as base64 or 64 hex digits (openssl rand -base64 32)',
+  }),
 
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   TLS_CLIENT_CA_FILE: optionalString,
 
-  SMTP_URL: optionalString,
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
   SMTP_TLS_CA_FILE: optionalString,
   SMTP_SINK_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  MESSAGE_ID_DOMAIN: z.string().default('sealpost.invalid'),
+  MESSAGE_ID_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'must be a domain name')
+    .default('sealpost.invalid'),
 
   MAX_MESSAGE_BYTES: positiveInt(30 * 1024 * 1024),
   MAX_RECIPIENTS: positiveInt(100),
@@ -60,9 +66,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parse an environment (process.env in production, a literal in tests). */
+function isMasterKey(text: string): boolean {
+  try {
+    parseMasterKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parse an environment (process.env in production, a literal in tests). A variable
+ * set to an empty string counts as unset, so `PORT=` means the default, not 0.
+ */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(env);
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = configSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
