@@ -34,7 +34,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // No coercion: a body's `"subject": 42` is refused, not turned into "42" (query strings parse their own numbers).
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
     requestTimeout: 120_000,
     return503OnClosing: true,
   });

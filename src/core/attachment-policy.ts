@@ -37,7 +37,9 @@ const signatures: Signature[] = [
 
 /** Throws `attachment_blocked` naming why; returns nothing when the attachment may pass. */
 export function checkAttachmentAllowed(filename: string, contentType: string, content: Buffer, field: string): void {
-  const extension = filename.includes('.') ? filename.slice(filename.lastIndexOf('.') + 1).toLowerCase() : '';
+  // Windows drops trailing dots and spaces when saving, so "setup.exe. ." lands as setup.exe.
+  const name = filename.replace(/[. ]+$/, '');
+  const extension = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   if (blockedExtensions.has(extension)) {
     throw new AppError('attachment_blocked', `${field}: executable file type ".${extension}" is not allowed`, {
       field,

@@ -61,8 +61,7 @@ export async function transitionRecipients(
   );
   const status = summariseStatus(recipients.map((r) => r.status));
   if (status !== message.status) {
-    await updateMessageStatus(tx, messageId, status);
-    message.status = status;
+    Object.assign(message, await updateMessageStatus(tx, messageId, status));
   }
   return { message, recipients, changes };
 }

@@ -59,8 +59,19 @@ export async function updateRecipient(
     .where(eq(recipients.id, id));
 }
 
-export async function updateMessageStatus(tx: DbOrTx, id: string, status: MessageStatus): Promise<void> {
-  await tx.update(messages).set({ status, updatedAt: sql`now()` }).where(eq(messages.id, id));
+/** Returns what was stored, so callers holding the row can keep it current. */
+export async function updateMessageStatus(
+  tx: DbOrTx,
+  id: string,
+  status: MessageStatus,
+): Promise<Pick<MessageRow, 'status' | 'updatedAt'>> {
+  const [row] = await tx
+    .update(messages)
+    .set({ status, updatedAt: sql`now()` })
+    .where(eq(messages.id, id))
+    .returning({ status: messages.status, updatedAt: messages.updatedAt });
+  if (!row) throw new Error(`message ${id} does not exist`);
+  return row;
 }
 
 export interface MessagePageQuery {

@@ -24,6 +24,8 @@ export async function messageRoutes(app: FastifyInstance, opts: { core: CoreCont
   app.addHook('onRequest', async (request) => {
     request.principal = await authenticateRequest(core.db, request);
   });
+  // Submissions are JSON or multipart; Fastify's default text/plain parser would hand the core a string.
+  app.removeContentTypeParser('text/plain');
 
   app.post<{ Body: JsonSubmission | undefined; Headers: { 'idempotency-key'?: string } }>(
     '/messages',
@@ -47,7 +49,7 @@ export async function messageRoutes(app: FastifyInstance, opts: { core: CoreCont
     },
   );
 
-  app.get<{ Querystring: { status?: string; since?: string; cursor?: string; limit?: number } }>(
+  app.get<{ Querystring: { status?: string; since?: string; cursor?: string; limit?: string } }>(
     '/messages',
     {
       schema: {
@@ -58,13 +60,17 @@ export async function messageRoutes(app: FastifyInstance, opts: { core: CoreCont
             status: schemaRef('MessageStatus'),
             since: { type: 'string', maxLength: 40 },
             cursor: { type: 'string', maxLength: 200 },
-            limit: { type: 'integer', minimum: 1, maximum: 200 },
+            // Digits here, the range in the core: its message names the bounds.
+            limit: { type: 'string', pattern: '^[0-9]{1,9}$' },
           },
         },
         response: { 200: schemaRef('MessagePage'), ...errorResponses },
       },
     },
-    async (request) => listMessagePage(core, principalOf(request), request.query),
+    async (request) => {
+      const { limit, ...query } = request.query;
+      return listMessagePage(core, principalOf(request), { ...query, ...(limit !== undefined && { limit: Number(limit) }) });
+    },
   );
 
   app.get<{ Params: { id: string } }>(
