@@ -12,6 +12,7 @@ import { componentSchemas } from './http/openapi.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { soapRoutes } from './soap/plugin.ts';
 
 export interface AppDeps {
   config: Config;
@@ -59,5 +60,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsRoutes);
   await app.register(healthRoutes, { pool: deps.pool });
   await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config });
+  await app.register(soapRoutes, { core: deps.core, config: deps.config });
   return app;
 }

@@ -7,6 +7,7 @@ export const errorCodes = {
   invalid_request: { status: 400, retryable: false },
   malformed_json: { status: 400, retryable: false },
   malformed_multipart: { status: 400, retryable: false },
+  malformed_xml: { status: 400, retryable: false },
   missing_field: { status: 422, retryable: false },
   unknown_field: { status: 422, retryable: false },
   invalid_field: { status: 422, retryable: false },
@@ -29,6 +30,8 @@ export const errorCodes = {
   not_cancellable: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
   unavailable: { status: 503, retryable: true },
+  /** The operation exists in the contract but is not implemented yet (SOAP receipts and proofs). */
+  not_available: { status: 501, retryable: false },
   internal_error: { status: 500, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
