@@ -12,6 +12,7 @@ import { componentSchemas } from './http/openapi.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { OneLinePerRequest } from './http/request-log.ts';
 import { soapRoutes } from './soap/plugin.ts';
 
 export interface AppDeps {
@@ -31,6 +32,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = (Fastify as unknown as (o: object) => FastifyInstance)({
     ...(deps.https && { https: deps.https }),
     loggerInstance: deps.log,
+    logController: new OneLinePerRequest(),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { appendEvents } from '../db/repositories/events.ts';
-import { findMessageByIdempotencyKey, findRecipients, insertMessageGraph } from '../db/repositories/messages.ts';
+import { findMessageByIdempotencyKey, findRecipients } from '../db/repositories/messages.ts';
+import { insertSubmission } from '../db/repositories/submissions.ts';
 import type { AttachmentRow, MessageRow, RecipientRow } from '../db/schema.ts';
-import { enqueueDeliveries } from '../outbox/enqueue.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
 import { EventType } from './event-types.ts';
@@ -28,7 +27,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
  * Validates and stores a submission. The message, its recipients and attachments
  * (sealed), one outbox job per recipient and the `submitted` logbook event are
- * written in one transaction; when this resolves, the message is committed.
+ * written atomically (one statement); when this resolves, the message is committed.
  */
 export async function submitMessage(
   ctx: CoreContext,
@@ -54,32 +53,24 @@ export async function submitMessage(
 
   const graph = buildMessageGraph(ctx, principal, submission, fingerprint, key);
   try {
-    await ctx.db.transaction(async (tx) => {
-      await insertMessageGraph(tx, graph);
-      await enqueueDeliveries(
-        tx,
-        graph.recipients.map((r) => ({ recipientId: r.id, messageId: graph.message.id })),
-      );
-      await appendEvents(tx, [
-        {
-          tenantId: principal.tenantId,
-          messageId: graph.message.id,
-          type: EventType.submitted,
-          actor: actorOf(principal),
-          detail: {
-            via: options.via,
-            mode: submission.mode,
-            recipients: submission.recipients.length,
-            attachments: submission.attachments.map((a) => ({ sha256: a.sha256.toString('hex'), size: a.content.length })),
-            sizeBytes: submission.sizeBytes,
-            ...(submission.reference !== undefined && { reference: submission.reference }),
-          },
+    await insertSubmission(ctx.db, {
+      ...graph,
+      event: {
+        type: EventType.submitted,
+        actor: actorOf(principal),
+        detail: {
+          via: options.via,
+          mode: submission.mode,
+          recipients: submission.recipients.length,
+          attachments: submission.attachments.map((a) => ({ sha256: a.sha256.toString('hex'), size: a.content.length })),
+          sizeBytes: submission.sizeBytes,
+          ...(submission.reference !== undefined && { reference: submission.reference }),
         },
-      ]);
+      },
     });
   } catch (error) {
     // Two requests with one idempotency key raced; the other committed first.
-    if (key !== undefined && (error as { cause?: { code?: string } }).cause?.code === '23505') {
+    if (key !== undefined && (error as { code?: string }).code === '23505') {
       const earlier = await findMessageByIdempotencyKey(ctx.db, principal.tenantId, key);
       if (earlier) return replay(ctx, earlier, fingerprint);
     }

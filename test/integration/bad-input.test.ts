@@ -40,6 +40,22 @@ const cases: Case[] = [
   { name: 'no body at all', payload: '', status: 422, code: 'missing_field' },
   { name: 'text/plain', payload: 'from: payroll@example.com', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
   { name: 'application/xml', payload: '<message/>', headers: { 'content-type': 'application/xml' }, status: 415, code: 'unsupported_media_type' },
+  // Prototype poisoning: the JSON parser does not scan for it; the schema refuses the keys.
+  ...(
+    [
+      ['__proto__ at the top', (b: string) => b.replace('{', '{"__proto__":{"isAdmin":true},'), 'unknown_field'],
+      ['constructor.prototype at the top', (b: string) => b.replace('{', '{"constructor":{"prototype":{"isAdmin":true}},'), 'unknown_field'],
+      // A recipient is a string or { address, name }: the object matches neither.
+      ['__proto__ in a recipient', (b: string) => b.replace('"to":["anna.muster@example.org"]', '"to":[{"address":"anna@example.org","__proto__":{"x":1}}]'), 'invalid_field'],
+      ['__proto__ in an attachment', (b: string) => b.replace('"filename"', '"__proto__":{"x":1},"filename"'), 'unknown_field'],
+    ] as const
+  ).map(([name, poison, code]) => ({
+    name,
+    payload: poison(JSON.stringify(submission())),
+    headers: { 'content-type': 'application/json' },
+    status: 422,
+    code,
+  })),
   // Fields
   { name: 'missing from', body: withoutFrom, status: 422, code: 'missing_field' },
   { name: 'missing to', body: withoutTo, status: 422, code: 'missing_field' },

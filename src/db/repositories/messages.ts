@@ -3,19 +3,6 @@ import type { DbOrTx } from '../client.ts';
 import { attachments, messages, recipients, type MessageRow, type RecipientRow } from '../schema.ts';
 import type { MessageStatus, RecipientStatus } from '../../core/states.ts';
 
-export type NewMessage = typeof messages.$inferInsert;
-export type NewRecipient = typeof recipients.$inferInsert;
-export type NewAttachment = typeof attachments.$inferInsert;
-
-export async function insertMessageGraph(
-  tx: DbOrTx,
-  graph: { message: NewMessage; recipients: NewRecipient[]; attachments: NewAttachment[] },
-): Promise<void> {
-  await tx.insert(messages).values(graph.message);
-  await tx.insert(recipients).values(graph.recipients);
-  if (graph.attachments.length > 0) await tx.insert(attachments).values(graph.attachments);
-}
-
 /** A tenant's message, or undefined: another tenant's id is indistinguishable from a missing one. */
 export async function findMessage(db: DbOrTx, tenantId: string, id: string): Promise<MessageRow | undefined> {
   const [row] = await db

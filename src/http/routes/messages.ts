@@ -26,6 +26,18 @@ export async function messageRoutes(app: FastifyInstance, opts: { core: CoreCont
   });
   // Submissions are JSON or multipart; Fastify's default text/plain parser would hand the core a string.
   app.removeContentTypeParser('text/plain');
+  // Plain JSON.parse: Fastify's prototype-poisoning scan is two regex passes over a
+  // body of up to 40 MB (18% of a submission's CPU, bench/README.md). The body
+  // schema refuses unknown keys at every level, so `__proto__` and `constructor`
+  // never get past validation (test/integration/bad-input.test.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: requestBodyLimit(config) }, (_request, text, done) => {
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   app.post<{ Body: JsonSubmission | undefined; Headers: { 'idempotency-key'?: string } }>(
     '/messages',

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { createLogger } from '../../src/logger.ts';
+
+export interface DatabaseServer {
+  /** Superuser (or DATABASE_URL) connection to the server's maintenance database. */
+  adminUrl: string;
+  kind: 'embedded' | 'external';
+  /** The embedded cluster's data directory (for the postmaster pid); undefined for DATABASE_URL. */
+  dataDir?: string;
+  version: string;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL when set, otherwise an embedded PostgreSQL under `tempDir` on a free loopback port. */
+export async function startDatabaseServer(tempDir: string): Promise<DatabaseServer> {
+  const given = process.env.DATABASE_URL?.trim();
+  if (given) {
+    return { adminUrl: given, kind: 'external', version: await serverVersion(given), stop: async () => {} };
+  }
+  const dataDir = join(tempDir, 'pg');
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    log: createLogger('error', 'stderr'),
+    persistent: false,
+  });
+  return { adminUrl: embedded.url, kind: 'embedded', dataDir, version: await serverVersion(embedded.url), stop: () => embedded.stop() };
+}
+
+/** A new, empty database on the server; its URL and a drop function. */
+export async function createDatabase(adminUrl: string, prefix: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  try {
+    await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  } catch (error) {
+    throw new Error(
+      `could not create the benchmark database ${name} (the DATABASE_URL role needs CREATEDB): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return { name, url: withDatabase(adminUrl, name), drop: async () => void (await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
+}
+
+export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'sealpost-bench', connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const rows = await adminQuery<{ v: string }>(url, "SELECT current_setting('server_version') AS v");
+  return rows[0]?.v ?? 'unknown';
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
