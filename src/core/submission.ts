@@ -70,8 +70,8 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/; // tab is allowed in heade
 const CONTROL_OR_TAB = /[\u0000-\u001f\u007f]/;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
-export function assertKnownFields(input: object, extra: readonly string[] = []): void {
-  const unknown = Object.keys(input).filter((k) => !knownFields.has(k) && !extra.includes(k));
+export function assertKnownFields(input: object): void {
+  const unknown = Object.keys(input).filter((k) => !knownFields.has(k));
   if (unknown.length > 0) {
     throw new AppError('unknown_field', `unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { fields: unknown });
   }
