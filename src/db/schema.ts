@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -39,10 +40,26 @@ export const apiKeys = pgTable(
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
     role: roleEnum('role').notNull(),
     secretHash: bytea('secret_hash').notNull(),
+    /**
+     * The secret itself, sealed with the master key, only for keys created for
+     * WS-Security PasswordDigest (which needs it to recompute the digest).
+     */
+    digestSecret: bytea('digest_secret'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     revokedAt: timestamptz('revoked_at'),
   },
   (t) => [index('api_keys_tenant_idx').on(t.tenantId)],
+);
+
+/** WS-Security nonces seen recently, so a captured PasswordDigest cannot be replayed. */
+export const usedNonces = pgTable(
+  'used_nonces',
+  {
+    keyId: text('key_id').notNull().references(() => apiKeys.id),
+    nonceHash: bytea('nonce_hash').notNull(),
+    seenAt: timestamptz('seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.nonceHash] }), index('used_nonces_seen_idx').on(t.seenAt)],
 );
 
 export const messages = pgTable(
