@@ -16,8 +16,10 @@ Commands:
   migrate                                apply database migrations and exit
   tenant create <name> [--sender-domain D]... [--role R] [--json]
                                          create a tenant and its first API key (role: submitter)
-  key create --tenant <id> --role <submitter|auditor|admin> [--json]
-                                         create another API key for a tenant
+  key create --tenant <id> --role <submitter|auditor|admin> [--password-digest] [--json]
+                                         create another API key for a tenant; --password-digest
+                                         also keeps its secret sealed so SOAP clients may use
+                                         WS-Security PasswordDigest
 
 Configuration comes from environment variables: see docs/configuration.md.`;
 
@@ -117,7 +119,7 @@ async function keyCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { tenant: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' } },
+    options: { tenant: { type: 'string' }, role: { type: 'string' }, 'password-digest': { type: 'boolean' }, json: { type: 'boolean' } },
   });
   if (positionals[0] !== 'create' || !values.tenant || !values.role) {
     console.error(usage);
@@ -126,7 +128,9 @@ async function keyCommand(config: Config, args: string[]): Promise<number> {
   const tenant = values.tenant;
   const role = values.role;
   return withRuntime(config, async (runtime) => {
-    const created = await createApiKey(runtime.database.db, tenant, role);
+    const created = await createApiKey(runtime.database.db, tenant, role, {
+      ...(values['password-digest'] && { passwordDigest: runtime.cipher }),
+    });
     print(values.json, created, [`${created.role} API key for tenant ${created.tenantId} (shown once): ${created.apiKey}`]);
     return 0;
   });

@@ -1,6 +1,8 @@
 import type { Db } from '../db/client.ts';
 import { findTenant, insertApiKey, insertTenant } from '../db/repositories/tenants.ts';
 import { issueApiKey } from '../security/api-key.ts';
+import type { ContentCipher } from '../security/content-cipher.ts';
+import { digestSecretContext } from './authenticate.ts';
 import { normaliseAddress } from './address.ts';
 import { AppError } from './errors.ts';
 import { roles, type Role } from './states.ts';
@@ -9,8 +11,9 @@ export interface CreatedKey {
   tenantId: string;
   keyId: string;
   role: Role;
-  /** Shown once; only its hash is stored. */
+  /** Shown once; only its hash is stored (and, for PasswordDigest keys, a sealed copy). */
   apiKey: string;
+  passwordDigest?: boolean;
 }
 
 /** Operator use case (CLI): a tenant and its first API key, in one transaction. */
@@ -31,17 +34,28 @@ export async function createTenant(
   });
 }
 
-export async function createApiKey(db: Db, tenantId: string, role: string): Promise<CreatedKey> {
+/**
+ * Another key for a tenant. With `passwordDigest` (a cipher), the secret is also
+ * kept sealed with the master key, because WS-Security PasswordDigest can only be
+ * checked by recomputing it; other keys exist only as a hash.
+ */
+export async function createApiKey(
+  db: Db,
+  tenantId: string,
+  role: string,
+  options: { passwordDigest?: ContentCipher } = {},
+): Promise<CreatedKey> {
   if (!roles.includes(role as Role)) {
     throw new AppError('invalid_field', `role must be one of ${roles.join(', ')}`, { field: 'role' });
   }
   const tenant = /^[0-9a-f-]{36}$/i.test(tenantId) ? await findTenant(db, tenantId) : undefined;
   if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
-  return issueKey(db, tenant.id, role as Role);
+  return issueKey(db, tenant.id, role as Role, options.passwordDigest);
 }
 
-async function issueKey(db: Parameters<typeof insertApiKey>[0], tenantId: string, role: Role): Promise<CreatedKey> {
+async function issueKey(db: Parameters<typeof insertApiKey>[0], tenantId: string, role: Role, digestCipher?: ContentCipher): Promise<CreatedKey> {
   const key = issueApiKey();
-  await insertApiKey(db, { id: key.keyId, tenantId, role, secretHash: key.secretHash });
-  return { tenantId, keyId: key.keyId, role, apiKey: key.token };
+  const digestSecret = digestCipher?.seal(Buffer.from(key.secret, 'utf8'), digestSecretContext(key.keyId));
+  await insertApiKey(db, { id: key.keyId, tenantId, role, secretHash: key.secretHash, ...(digestSecret && { digestSecret }) });
+  return { tenantId, keyId: key.keyId, role, apiKey: key.token, ...(digestSecret && { passwordDigest: true }) };
 }

@@ -1,9 +1,8 @@
+import type { DigestCredentials } from '../core/authenticate.ts';
 import { AppError } from '../core/errors.ts';
 
-export interface Credentials {
-  keyId: string;
-  secret: string;
-}
+/** A secret as sent (PasswordText, Basic), or a WS-Security PasswordDigest. */
+export type Credentials = { keyId: string; secret: string } | DigestCredentials;
 
 const PASSWORD_TEXT = '#PasswordText';
 const PASSWORD_DIGEST = '#PasswordDigest';
@@ -14,8 +13,9 @@ const PASSWORD_DIGEST = '#PasswordDigest';
  * same pair. Undefined when the request carries neither; a malformed or
  * unsupported presentation is `unauthorized` with the reason.
  *
- * PasswordDigest cannot be checked: it needs the plain secret on the server, and
- * Sealpost stores only a hash of it. PasswordText over TLS is the supported form.
+ * PasswordDigest is checked by the core against keys created for it
+ * (`sealpost key create --password-digest`), with a freshness window and a nonce
+ * store against replays.
  */
 export function readCredentials(soapHeaders: unknown, authorization: string | undefined): Credentials | undefined {
   const security = field(soapHeaders, 'Security');
@@ -31,7 +31,14 @@ function fromUsernameToken(security: unknown): Credentials {
   const password = field(token, 'Password');
   const type = field(field(password, 'attributes'), 'Type');
   if (typeof type === 'string' && type.endsWith(PASSWORD_DIGEST)) {
-    throw unauthorized('PasswordDigest is not supported: API secrets are stored hashed; send PasswordText over TLS');
+    const digest = text(password);
+    const nonce = text(field(token, 'Nonce'));
+    const created = text(field(token, 'Created'));
+    if (!username || !digest || !nonce || !created) {
+      throw unauthorized('a PasswordDigest UsernameToken needs Username, Password, Nonce and Created');
+    }
+    if (username.length > 64) throw unauthorized('the API key is unknown, revoked or wrong');
+    return { keyId: username, digest, nonce, created };
   }
   if (type !== undefined && !(typeof type === 'string' && type.endsWith(PASSWORD_TEXT))) {
     throw unauthorized('the UsernameToken password Type must be PasswordText');

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Server, WSDL, type IServicePort, type ISoapServiceMethod } from 'soap';
-import { authenticate } from '../core/authenticate.ts';
+import { authenticate, authenticateDigest } from '../core/authenticate.ts';
 import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import { toAppError } from '../http/error-handler.ts';
@@ -95,7 +95,8 @@ function serviceMethod(core: CoreContext, operation: Operation): ServiceMethod {
           call.challenge = true;
           throw new AppError('unauthorized', 'no credentials: send a WS-Security UsernameToken (key id, secret) or HTTP Basic');
         }
-        const principal = await authenticate(core.db, credentials.keyId, credentials.secret);
+        const principal =
+          'secret' in credentials ? await authenticate(core.db, credentials.keyId, credentials.secret) : await authenticateDigest(core, credentials);
         call.request.principal = principal;
         const body = args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {};
         finish(null, await operation(body, principal));

@@ -51,6 +51,9 @@ describe('the sealpost CLI', () => {
     const { tenantId } = JSON.parse(stdout);
     const auditor = JSON.parse((await sealpost('key', 'create', '--tenant', tenantId, '--role', 'auditor', '--json')).stdout);
     expect(auditor).toMatchObject({ tenantId, role: 'auditor' });
+    expect(auditor.passwordDigest).toBeUndefined();
+    const digest = JSON.parse((await sealpost('key', 'create', '--tenant', tenantId, '--role', 'submitter', '--password-digest', '--json')).stdout);
+    expect(digest).toMatchObject({ tenantId, role: 'submitter', passwordDigest: true });
     const denied = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: `Bearer ${auditor.apiKey}` }, payload: submission() });
     expect(denied.statusCode).toBe(403);
 

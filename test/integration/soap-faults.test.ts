@@ -72,7 +72,7 @@ describe('SOAP faults', () => {
       expect(faultOf(res)).toMatchObject({ faultcode: 'soap:Client', code: 'unauthorized' });
     });
 
-    it('refuses PasswordDigest, naming the reason, and a wrong HTTP Basic password', async () => {
+    it('refuses a PasswordDigest token without Nonce and Created, naming the reason, and a wrong HTTP Basic password', async () => {
       const digest = await soapPost(t.app, envelope(status(), creds, 'PasswordDigest'));
       expect(faultOf(digest)).toMatchObject({ faultcode: 'soap:Client', code: 'unauthorized' });
       expect(faultOf(digest).message).toMatch(/PasswordDigest/);

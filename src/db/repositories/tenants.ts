@@ -15,7 +15,7 @@ export async function findTenant(db: DbOrTx, id: string): Promise<TenantRow | un
 
 export async function insertApiKey(
   db: DbOrTx,
-  key: { id: string; tenantId: string; role: Role; secretHash: Buffer },
+  key: { id: string; tenantId: string; role: Role; secretHash: Buffer; digestSecret?: Buffer },
 ): Promise<ApiKeyRow> {
   const [row] = await db.insert(apiKeys).values(key).returning();
   return row!;
