@@ -18,6 +18,17 @@ export async function authenticate(db: DbOrTx, keyId: string, secret: string): P
   return principalOf(key);
 }
 
+/**
+ * A key named by a client certificate that TLS has already verified against the
+ * configured client CA: possession of the certificate's private key stands in
+ * for the secret.
+ */
+export async function authenticateCertificate(db: DbOrTx, keyId: string): Promise<Principal> {
+  const key = await findActiveApiKey(db, keyId);
+  if (!key) throw new AppError('unauthorized', 'the client certificate names no active API key (its subject CN must be a key id)');
+  return principalOf(key);
+}
+
 export async function authenticateToken(db: DbOrTx, token: string): Promise<Principal> {
   const parts = parseApiToken(token);
   if (!parts) throw new AppError('unauthorized', 'the API key is malformed (expected <key id>.<secret>)');

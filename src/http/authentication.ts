@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { authenticateToken } from '../core/authenticate.ts';
+import { authenticateCertificate, authenticateToken } from '../core/authenticate.ts';
+import { clientCertificateKeyId } from './client-certificate.ts';
 import { AppError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Db } from '../db/client.ts';
@@ -10,10 +11,17 @@ declare module 'fastify' {
   }
 }
 
-/** `Authorization: Bearer <key id>.<secret>` to a principal, or 401. */
+/**
+ * `Authorization: Bearer <key id>.<secret>` to a principal, or 401. Without the
+ * header, a verified TLS client certificate naming a key id will do (mTLS).
+ */
 export async function authenticateRequest(db: Db, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
-  if (!header) throw new AppError('unauthorized', 'missing Authorization header (Bearer <API key>)');
+  if (!header) {
+    const keyId = clientCertificateKeyId(request);
+    if (keyId) return authenticateCertificate(db, keyId);
+    throw new AppError('unauthorized', 'missing Authorization header (Bearer <API key>)');
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new AppError('unauthorized', 'the Authorization header must be "Bearer <API key>"');
   return authenticateToken(db, match[1]!);

@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { Server, WSDL, type IServicePort, type ISoapServiceMethod } from 'soap';
-import { authenticate, authenticateDigest } from '../core/authenticate.ts';
+import { authenticate, authenticateCertificate, authenticateDigest } from '../core/authenticate.ts';
+import { clientCertificateKeyId } from '../http/client-certificate.ts';
 import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import { toAppError } from '../http/error-handler.ts';
 import type { Operation } from './operations.ts';
-import { readCredentials } from './security-header.ts';
+import { readCredentials, type Credentials } from './security-header.ts';
 import { operationNames, SOAP11_ENVELOPE_NS, SOAP_PATH, SEALPOST_NS, type OperationName } from './wsdl.ts';
 
 /** One request's passage through node-soap: what the route needs to answer it. */
@@ -91,12 +93,12 @@ function serviceMethod(core: CoreContext, operation: Operation): ServiceMethod {
     void (async () => {
       try {
         const credentials = readCredentials(soapHeaders, call.request.headers.authorization);
-        if (!credentials) {
+        const certifiedKeyId = credentials ? undefined : clientCertificateKeyId(call.request);
+        if (!credentials && !certifiedKeyId) {
           call.challenge = true;
           throw new AppError('unauthorized', 'no credentials: send a WS-Security UsernameToken (key id, secret) or HTTP Basic');
         }
-        const principal =
-          'secret' in credentials ? await authenticate(core.db, credentials.keyId, credentials.secret) : await authenticateDigest(core, credentials);
+        const principal = credentials ? await authenticateCredentials(core, credentials) : await authenticateCertificate(core.db, certifiedKeyId!);
         call.request.principal = principal;
         const body = args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {};
         finish(null, await operation(body, principal));
@@ -110,10 +112,15 @@ function serviceMethod(core: CoreContext, operation: Operation): ServiceMethod {
 
 /** A request without credentials must reach the service method and come back unauthorized. */
 async function smokeTest(dispatcher: SoapDispatcher): Promise<void> {
-  const call: SoapCall = { request: { headers: {} } as FastifyRequest, invoked: false };
+  const call: SoapCall = { request: { headers: {}, raw: { socket: {} } } as unknown as FastifyRequest, invoked: false };
   const probe = `<s:Envelope xmlns:s="${SOAP11_ENVELOPE_NS}"><s:Body><GetMessageStatus xmlns="${SEALPOST_NS}"><messageId>probe</messageId></GetMessageStatus></s:Body></s:Envelope>`;
   await dispatcher.dispatch(probe, call);
   if (!call.invoked || call.error?.code !== 'unauthorized') {
     throw new Error(`SOAP binding self-test failed: node-soap did not dispatch GetMessageStatus (${call.error?.code ?? 'no service call'})`);
   }
+}
+
+/** A secret as sent (PasswordText, Basic) or a PasswordDigest, checked by the core. */
+function authenticateCredentials(core: CoreContext, credentials: Credentials): Promise<Principal> {
+  return 'secret' in credentials ? authenticate(core.db, credentials.keyId, credentials.secret) : authenticateDigest(core, credentials);
 }
