@@ -13,6 +13,7 @@ import { docsRoutes } from './http/routes/docs.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { OneLinePerRequest } from './http/request-log.ts';
+import { RequestThrottle } from './http/throttle.ts';
 import { soapRoutes } from './soap/plugin.ts';
 
 export interface AppDeps {
@@ -61,7 +62,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(docsRoutes);
   await app.register(healthRoutes, { pool: deps.pool });
-  await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config });
-  await app.register(soapRoutes, { core: deps.core, config: deps.config });
+  const throttle = new RequestThrottle({
+    authFailures: deps.config.AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: deps.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    requestsPerMinute: deps.config.RATE_LIMIT_PER_KEY_PER_MINUTE,
+  });
+  await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config, throttle });
+  await app.register(soapRoutes, { core: deps.core, config: deps.config, throttle });
   return app;
 }

@@ -47,6 +47,9 @@ export const configSchema = z.object({
   MAX_MESSAGE_BYTES: positiveInt(30 * 1024 * 1024),
   MAX_RECIPIENTS: positiveInt(100),
   MAX_ATTACHMENTS: positiveInt(50),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: positiveInt(6000),
+  AUTH_FAILURE_LIMIT: positiveInt(20),
+  AUTH_FAILURE_WINDOW_SECONDS: positiveInt(300),
 
   WORKER_ENABLED: booleanFlag.default(true),
   WORKER_CONCURRENCY: positiveInt(4),

@@ -55,3 +55,14 @@ export class AppError extends Error {
   }
 }
 
+
+/**
+ * Seconds a caller should wait before retrying, for errors worth retrying with
+ * a delay (rate limits, temporary unavailability): the error's own figure, or a
+ * short default. Undefined for the rest, internal errors included.
+ */
+export function retryAfterSeconds(error: AppError): number | undefined {
+  if (!error.retryable || error.status === 500) return undefined;
+  const given = error.details?.retryAfterSeconds;
+  return typeof given === 'number' && given > 0 ? given : 5;
+}

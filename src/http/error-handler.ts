@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ErrorCode } from '../core/errors.ts';
+import { AppError, retryAfterSeconds, type ErrorCode } from '../core/errors.ts';
 import { isTransientDatabaseError } from '../db/client.ts';
 
 interface ValidationIssue {
@@ -32,7 +32,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="sealpost"');
-  if (error.retryable && error.status !== 500) reply.header('retry-after', '5');
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppError } from '../core/errors.ts';
+import { retryAfterSeconds, type AppError } from '../core/errors.ts';
 import { SEALPOST_NS, SOAP11_ENVELOPE_NS } from './wsdl.ts';
 import { escapeXml } from './xml-text.ts';
 
@@ -39,6 +39,8 @@ export function sendFault(reply: FastifyReply, request: FastifyRequest, error: A
   if (error.status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, 'SOAP request failed');
   else request.log.info({ code: error.code, status: error.status }, 'SOAP request refused');
   if (options.challenge) reply.header('www-authenticate', 'Basic realm="sealpost", charset="UTF-8"');
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   return reply
     .code(options.challenge ? 401 : 500)
     .type('text/xml; charset=utf-8')

@@ -3,6 +3,7 @@ import { requestBodyLimit, type Config } from '../config.ts';
 import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import { sendError, toAppError } from '../http/error-handler.ts';
+import type { RequestThrottle } from '../http/throttle.ts';
 import { inspectEnvelope, type EnvelopeLimits } from './envelope-guard.ts';
 import { sendFault } from './faults.ts';
 import { soapOperations } from './operations.ts';
@@ -17,10 +18,13 @@ const envelopeLimits: EnvelopeLimits = { maxDepth: 32, maxElements: 10_000 };
  * Fastify routes, so request ids, hooks, body limits and logging apply as for
  * REST. Encapsulated: its body parser and fault-shaped error handler stay here.
  */
-export async function soapRoutes(app: FastifyInstance, opts: { core: CoreContext; config: Config }): Promise<void> {
-  const { core, config } = opts;
+export async function soapRoutes(
+  app: FastifyInstance,
+  opts: { core: CoreContext; config: Config; throttle: RequestThrottle },
+): Promise<void> {
+  const { core, config, throttle } = opts;
   const wsdl = readWsdl();
-  const soap = await startSoapServer(wsdl, core, soapOperations(core));
+  const soap = await startSoapServer(wsdl, core, soapOperations(core), throttle);
   const bodyLimit = requestBodyLimit(config);
 
   app.setErrorHandler((error, request, reply) => sendFault(reply, request, toAppError(error)));

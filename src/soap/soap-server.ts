@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Server, WSDL, type IServicePort, type ISoapServiceMethod } from 'soap';
 import { authenticate, authenticateCertificate, authenticateDigest } from '../core/authenticate.ts';
 import { clientCertificateKeyId } from '../http/client-certificate.ts';
+import { authenticateThrottled, type RequestThrottle } from '../http/throttle.ts';
 import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
@@ -34,9 +35,14 @@ export interface SoapDispatcher {
  * request has gone through the binding, since node-soap reports neither a broken
  * binding nor an early request any other way than by crashing.
  */
-export async function startSoapServer(wsdl: string, core: CoreContext, operations: Record<OperationName, Operation>): Promise<SoapDispatcher> {
+export async function startSoapServer(
+  wsdl: string,
+  core: CoreContext,
+  operations: Record<OperationName, Operation>,
+  throttle: RequestThrottle,
+): Promise<SoapDispatcher> {
   const port: IServicePort = {};
-  for (const name of operationNames) port[name] = serviceMethod(core, operations[name]) as ISoapServiceMethod;
+  for (const name of operationNames) port[name] = serviceMethod(core, operations[name], throttle) as ISoapServiceMethod;
   const server = await new Promise<Server>((resolve, reject) => {
     const definition = new WSDL(wsdl, '', {
       // Numbers and instants stay text here: the core checks them and names the field.
@@ -77,7 +83,7 @@ function dispatcherOf(server: Server): SoapDispatcher {
 type ServiceMethod = (args: unknown, callback: (error: unknown, result?: unknown) => void, soapHeaders: unknown, req: { connection: SoapCall }) => void;
 
 /** Authenticate, run the operation, hand node-soap the result or a placeholder fault (the route renders the real one). */
-function serviceMethod(core: CoreContext, operation: Operation): ServiceMethod {
+function serviceMethod(core: CoreContext, operation: Operation, throttle: RequestThrottle): ServiceMethod {
   return (args, callback, soapHeaders, req) => {
     const call = req.connection;
     call.invoked = true;
@@ -92,13 +98,15 @@ function serviceMethod(core: CoreContext, operation: Operation): ServiceMethod {
     };
     void (async () => {
       try {
-        const credentials = readCredentials(soapHeaders, call.request.headers.authorization);
-        const certifiedKeyId = credentials ? undefined : clientCertificateKeyId(call.request);
-        if (!credentials && !certifiedKeyId) {
-          call.challenge = true;
-          throw new AppError('unauthorized', 'no credentials: send a WS-Security UsernameToken (key id, secret) or HTTP Basic');
-        }
-        const principal = credentials ? await authenticateCredentials(core, credentials) : await authenticateCertificate(core.db, certifiedKeyId!);
+        const principal = await authenticateThrottled(throttle, call.request.ip, async () => {
+          const credentials = readCredentials(soapHeaders, call.request.headers.authorization);
+          const certifiedKeyId = credentials ? undefined : clientCertificateKeyId(call.request);
+          if (!credentials && !certifiedKeyId) {
+            call.challenge = true;
+            throw new AppError('unauthorized', 'no credentials: send a WS-Security UsernameToken (key id, secret) or HTTP Basic');
+          }
+          return credentials ? authenticateCredentials(core, credentials) : authenticateCertificate(core.db, certifiedKeyId!);
+        });
         call.request.principal = principal;
         const body = args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {};
         finish(null, await operation(body, principal));

@@ -9,6 +9,7 @@ import { requestBodyLimit, type Config } from '../../config.ts';
 import { authenticateRequest, principalOf } from '../authentication.ts';
 import { readMultipartSubmission } from '../multipart-submission.ts';
 import { schemaRef } from '../openapi.ts';
+import { authenticateThrottled, type RequestThrottle } from '../throttle.ts';
 
 interface JsonSubmission extends Omit<SubmissionInput, 'attachments'> {
   attachments?: Array<{ filename: string; contentType?: string; content: string }>;
@@ -18,11 +19,14 @@ const errorResponses = { '4xx': schemaRef('Error') };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } };
 
 /** REST /v1/messages: parse, authenticate, call the core, map the answer. No rules live here. */
-export async function messageRoutes(app: FastifyInstance, opts: { core: CoreContext; config: Config }): Promise<void> {
-  const { core, config } = opts;
+export async function messageRoutes(
+  app: FastifyInstance,
+  opts: { core: CoreContext; config: Config; throttle: RequestThrottle },
+): Promise<void> {
+  const { core, config, throttle } = opts;
 
   app.addHook('onRequest', async (request) => {
-    request.principal = await authenticateRequest(core.db, request);
+    request.principal = await authenticateThrottled(throttle, request.ip, () => authenticateRequest(core.db, request));
   });
   // Submissions are JSON or multipart; Fastify's default text/plain parser would hand the core a string.
   app.removeContentTypeParser('text/plain');
