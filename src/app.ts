@@ -12,6 +12,7 @@ import { componentSchemas } from './http/openapi.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { certificateRoutes } from './http/routes/certificates.ts';
 import { OneLinePerRequest } from './http/request-log.ts';
 import { RequestThrottle } from './http/throttle.ts';
 import { soapRoutes } from './soap/plugin.ts';
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestsPerMinute: deps.config.RATE_LIMIT_PER_KEY_PER_MINUTE,
   });
   await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config, throttle });
+  await app.register(certificateRoutes, { prefix: '/v1', core: deps.core, throttle });
   await app.register(soapRoutes, { core: deps.core, config: deps.config, throttle });
   return app;
 }

@@ -6,6 +6,7 @@ import { listen } from '../server.ts';
 import { createApiKey, createTenant } from '../core/tenants.ts';
 import { AppError } from '../core/errors.ts';
 import { roles, type Role } from '../core/states.ts';
+import { certCommand, certUsage } from './cert-command.ts';
 
 const usage = `Usage: sealpost <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
                                          create another API key for a tenant; --password-digest
                                          also keeps its secret sealed so SOAP clients may use
                                          WS-Security PasswordDigest
+${certUsage}
 
 Configuration comes from environment variables: see docs/configuration.md.`;
 
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return tenantCommand(config, rest);
     case 'key':
       return keyCommand(config, rest);
+    case 'cert':
+      return certCommand(rest, process.env, (run) => withRuntime(config, run));
     default:
       console.error(`unknown command "${command}"\n\n${usage}`);
       return 2;

@@ -11,9 +11,11 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { certificateSources } from '../core/certificate-source.ts';
 import { messageModes, messageStatuses, recipientKinds, recipientStatuses, roles } from '../core/states.ts';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
@@ -153,6 +155,79 @@ export const events = pgTable(
   (t) => [index('events_message_idx').on(t.messageId, t.id)],
 );
 
+export const certificateSourceEnum = pgEnum('certificate_source', certificateSources);
+
+/**
+ * A tenant's signing identities: certificate, chain and private key (sealed with
+ * the master key, associated data "identity-key:<id>"). Retired ones stay, to
+ * decrypt old mail. `scope` is a sender address or a whole domain.
+ */
+export const signingIdentities = pgTable(
+  'signing_identities',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    scope: text('scope').notNull(),
+    certificate: bytea('certificate').notNull(),
+    /** Intermediate (and root) certificates as PEM, in the order they came. */
+    chainPem: text('chain_pem').notNull().default(''),
+    privateKey: bytea('private_key').notNull(),
+    keyAlgorithm: text('key_algorithm').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    subject: text('subject').notNull(),
+    issuer: text('issuer').notNull(),
+    serial: text('serial').notNull(),
+    notBefore: timestamptz('not_before').notNull(),
+    notAfter: timestamptz('not_after').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    retiredAt: timestamptz('retired_at'),
+  },
+  (t) => [
+    uniqueIndex('signing_identities_fingerprint_idx').on(t.tenantId, t.fingerprint),
+    index('signing_identities_scope_idx').on(t.tenantId, t.scope),
+  ],
+);
+
+/** Certificates to encrypt to, per recipient address or per domain. */
+export const recipientCertificates = pgTable(
+  'recipient_certificates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    scope: text('scope').notNull(),
+    certificate: bytea('certificate').notNull(),
+    /** Intermediates that came with it (PEM), to complete the path at validation. */
+    chainPem: text('chain_pem').notNull().default(''),
+    fingerprint: text('fingerprint').notNull(),
+    subject: text('subject').notNull(),
+    issuer: text('issuer').notNull(),
+    serial: text('serial').notNull(),
+    notBefore: timestamptz('not_before').notNull(),
+    notAfter: timestamptz('not_after').notNull(),
+    source: certificateSourceEnum('source').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('recipient_certificates_fingerprint_idx').on(t.tenantId, t.fingerprint),
+    index('recipient_certificates_scope_idx').on(t.tenantId, t.scope),
+  ],
+);
+
+/** Roots (or intermediates) certificate paths must end in; tenant_id null = trusted for every tenant. */
+export const trustAnchors = pgTable(
+  'trust_anchors',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').references(() => tenants.id),
+    certificate: bytea('certificate').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    subject: text('subject').notNull(),
+    notAfter: timestamptz('not_after').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [unique('trust_anchors_fingerprint_key').on(t.tenantId, t.fingerprint).nullsNotDistinct()],
+);
+
 export type MessageRow = typeof messages.$inferSelect;
 export type RecipientRow = typeof recipients.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
@@ -160,4 +235,6 @@ export type OutboxRow = typeof outbox.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type AttachmentRow = typeof attachments.$inferSelect;
-
+export type SigningIdentityRow = typeof signingIdentities.$inferSelect;
+export type RecipientCertificateRow = typeof recipientCertificates.$inferSelect;
+export type TrustAnchorRow = typeof trustAnchors.$inferSelect;

@@ -6,10 +6,10 @@ import { getMessage, getMessageEvents, listMessagePage } from '../../core/messag
 import { submitMessage } from '../../core/submit-message.ts';
 import type { SubmissionInput } from '../../core/submission.ts';
 import { requestBodyLimit, type Config } from '../../config.ts';
-import { authenticateRequest, principalOf } from '../authentication.ts';
+import { authenticationHook, principalOf } from '../authentication.ts';
 import { readMultipartSubmission } from '../multipart-submission.ts';
 import { schemaRef } from '../openapi.ts';
-import { authenticateThrottled, type RequestThrottle } from '../throttle.ts';
+import type { RequestThrottle } from '../throttle.ts';
 
 interface JsonSubmission extends Omit<SubmissionInput, 'attachments'> {
   attachments?: Array<{ filename: string; contentType?: string; content: string }>;
@@ -25,9 +25,7 @@ export async function messageRoutes(
 ): Promise<void> {
   const { core, config, throttle } = opts;
 
-  app.addHook('onRequest', async (request) => {
-    request.principal = await authenticateThrottled(throttle, request.ip, () => authenticateRequest(core.db, request));
-  });
+  app.addHook('onRequest', authenticationHook(core.db, throttle));
   // Submissions are JSON or multipart; Fastify's default text/plain parser would hand the core a string.
   app.removeContentTypeParser('text/plain');
   // Plain JSON.parse: Fastify's prototype-poisoning scan is two regex passes over a

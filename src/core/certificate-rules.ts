@@ -1,0 +1,100 @@
+import { listTrustAnchors } from '../db/repositories/certificates.ts';
+import type { DbOrTx } from '../db/client.ts';
+import { CertificateFormatError, parseCertificate, parseCertificates, summarise, type Certificate } from '../pki/certificate.ts';
+import type { Crl } from '../pki/crl.ts';
+import { PrivateKeyFormatError } from '../pki/private-key.ts';
+import { validateCertificate, type Purpose, type ValidationResult } from '../pki/validate.ts';
+import { normaliseAddress } from './address.ts';
+import { AppError } from './errors.ts';
+
+/**
+ * What validation needs beyond the database. CRLs come from configured files
+ * (src/pki/crl.ts loadCrlFiles); `now` lets tests and batch jobs fix the time of use.
+ */
+export interface PkiOptions {
+  crls?: readonly Crl[];
+  now?: Date;
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A scope is a mailbox address or a bare domain, stored lower-cased (addresses match case-insensitively). */
+export function normaliseScope(value: string, field = 'scope'): string {
+  const text = value.trim();
+  if (text.includes('@')) return normaliseAddress(text, field).toLowerCase();
+  return normaliseAddress(`postmaster@${text}`, field).split('@')[1]!;
+}
+
+/** The scope given, or the certificate's only rfc822Name, or its only domain name. */
+export function scopeFor(cert: Certificate, given: string | undefined): string {
+  if (given !== undefined) return normaliseScope(given);
+  const { emails, domains } = summarise(cert);
+  const names = [...emails, ...domains];
+  if (names.length !== 1) {
+    throw new AppError('missing_field', `"scope" is required: the certificate names ${names.length === 0 ? 'no address or domain' : names.join(', ')}`, { field: 'scope' });
+  }
+  return normaliseScope(names[0]!);
+}
+
+/** Parses at the boundary; unreadable input is invalid_certificate naming the field. */
+export function readCertificate(input: string | Uint8Array, field: string): Certificate {
+  return mapFormat(() => parseCertificate(input), field);
+}
+
+export function readCertificates(input: string | Uint8Array | undefined, field: string): Certificate[] {
+  if (input === undefined || (typeof input === 'string' && input.trim() === '')) return [];
+  return mapFormat(() => parseCertificates(input), field);
+}
+
+export function mapFormat<T>(read: () => T, field: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof CertificateFormatError || error instanceof PrivateKeyFormatError) {
+      throw new AppError('invalid_certificate', `${field}: ${error.message}`, { field }, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export async function anchorsFor(db: DbOrTx, tenantId: string): Promise<Certificate[]> {
+  return (await listTrustAnchors(db, tenantId)).map((row) => parseCertificate(row.certificate));
+}
+
+export async function validateFor(
+  db: DbOrTx,
+  tenantId: string,
+  cert: Certificate,
+  use: { purpose: Purpose; address: string; chain?: Certificate[] },
+  options: PkiOptions,
+  anchors?: Certificate[],
+): Promise<ValidationResult> {
+  return validateCertificate(cert, {
+    ...use,
+    at: options.now ?? new Date(),
+    anchors: anchors ?? (await anchorsFor(db, tenantId)),
+    ...(options.crls && { crls: options.crls }),
+  });
+}
+
+/** Refuses with certificate_rejected, the rule and the reason in details. */
+export function requireValid(result: ValidationResult, what: string): void {
+  if (!result.ok) {
+    throw new AppError('certificate_rejected', `${what} was refused: ${result.reason}`, {
+      check: result.check,
+      reason: result.reason,
+      ...(result.soft && { soft: true }),
+    });
+  }
+}
+
+export type ValidationView = { ok: true } | { ok: false; check: string; reason: string; soft?: boolean };
+
+export const toValidationView = (result: ValidationResult): ValidationView =>
+  result.ok ? { ok: true } : { ok: false, check: result.check, reason: result.reason, ...(result.soft && { soft: true }) };
+
+/** Postgres unique_violation on a fingerprint index: the same certificate twice. */
+export function isDuplicate(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}
