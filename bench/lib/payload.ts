@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { envelope, operation, type SoapCredentials } from '../../test/support/soap.ts';
 
 /** Bytes that look like a PDF (header, binary body, trailer): what payroll sends. Same shape as the tests use. */
 export function pdfLike(size: number): Buffer {
@@ -26,4 +27,19 @@ export function submissionBody(attachmentBytes: number): { json: string; attachm
     attachments: [{ filename: 'payslip-2026-11.pdf', contentType: 'application/pdf', content: attachment.toString('base64') }],
   });
   return { json, attachment };
+}
+
+/** The same submission as `submissionBody`, as a SOAP 1.1 SubmitMessage (test/support/soap.ts shape, elements in schema order). */
+export function soapSubmission(attachment: Buffer, credentials?: SoapCredentials): string {
+  const request = operation('SubmitMessage', {
+    mode: 'confidential',
+    from: 'payroll@example.com',
+    to: { address: 'anna.muster@example.org' },
+    subject: 'Payslip November 2026',
+    text: 'Dear Anna, your payslip is attached.',
+    attachment: { filename: 'payslip-2026-11.pdf', contentType: 'application/pdf', content: attachment.toString('base64') },
+    reference: 'PAY-2026-11-0001',
+    language: 'en',
+  });
+  return envelope(request, credentials);
 }

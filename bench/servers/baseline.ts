@@ -4,7 +4,7 @@
  * with `pg` into one table (bytea). No auth, no validation, no encryption, no
  * logging: the floor Sealpost's submission path is compared with.
  *
- * Environment (set by bench/submit.ts): BENCH_DATABASE_URL, BENCH_POOL_SIZE.
+ * Environment (set by bench/lib/compare.ts): BENCH_DATABASE_URL, BENCH_POOL_SIZE.
  */
 import Fastify from 'fastify';
 import pg from 'pg';

@@ -3,7 +3,7 @@
  * (openRuntime + listen from src/), on the database the driver created. The
  * delivery worker is not started: only the submission path is measured.
  *
- * Environment (set by bench/submit.ts): BENCH_DATABASE_URL, BENCH_DATA_DIR,
+ * Environment (set by bench/lib/compare.ts): BENCH_DATABASE_URL, BENCH_DATA_DIR,
  * BENCH_LOG_LEVEL, BENCH_POOL_SIZE, and BENCH_COUNT_QUERIES=1 to count the SQL
  * statements sent (one pg `query` call is one round trip) for profiling runs.
  */
@@ -48,6 +48,8 @@ await runServerChild(async () => {
     HOST: '127.0.0.1',
     PORT: '0',
     WORKER_ENABLED: 'false',
+    // The load generator is one client with one key: a per-key rate limit would measure the limiter.
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000000',
   });
   const log = createLogger(config.LOG_LEVEL, 'stdout');
   const runtime = await openRuntime(config, log);

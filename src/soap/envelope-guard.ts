@@ -104,14 +104,15 @@ function skipDeclaration(xml: string, lt: number): number {
   throw malformed(`a SOAP message must not contain a DTD or markup declarations (found <!${what}>)`, { declaration: what });
 }
 
-function endOf(xml: string, terminator: string, from: number): number {
+/** Index just past `terminator`, searched from `from`. */
+export function endOf(xml: string, terminator: string, from: number): number {
   const at = xml.indexOf(terminator, from);
   if (at < 0) throw malformed(`unterminated markup: "${terminator}" is missing`);
   return at + terminator.length;
 }
 
 /** Index of the `>` closing the tag at `lt`, skipping quoted attribute values. */
-function tagEnd(xml: string, lt: number): number {
+export function tagEnd(xml: string, lt: number): number {
   let quote = 0;
   for (let i = lt + 1; i < xml.length; i += 1) {
     const c = xml.charCodeAt(i);

@@ -7,11 +7,13 @@ import type { EventView, MessageView } from '../core/message-view.ts';
 import type { Principal } from '../core/principal.ts';
 import { submitMessage } from '../core/submit-message.ts';
 import type { AttachmentInput, SubmissionInput } from '../core/submission.ts';
+import type { LiftedContents } from './base64-lift.ts';
 import type { OperationName } from './wsdl.ts';
 
 /** node-soap's parse of an operation's request element. */
 export type SoapArgs = Record<string, unknown>;
-export type Operation = (args: SoapArgs, principal: Principal) => Promise<object>;
+/** `lifted`: attachment contents the route took out of the envelope before node-soap parsed it (base64-lift.ts). */
+export type Operation = (args: SoapArgs, principal: Principal, lifted?: LiftedContents) => Promise<object>;
 
 /**
  * The SOAP operations: each maps the parsed request to a core call and the
@@ -20,8 +22,8 @@ export type Operation = (args: SoapArgs, principal: Principal) => Promise<object
  */
 export function soapOperations(core: CoreContext): Record<OperationName, Operation> {
   return {
-    async SubmitMessage(args, principal) {
-      const { idempotencyKey, ...input } = submissionOf(args);
+    async SubmitMessage(args, principal, lifted) {
+      const { idempotencyKey, ...input } = submissionOf(args, lifted);
       const result = await submitMessage(core, principal, input, { idempotencyKey, via: 'soap' });
       return { message: messageElement(result.message), replayed: result.replayed };
     },
@@ -61,19 +63,19 @@ const submissionFields = [
 ] as const;
 
 /** Request element to the core's input: repeated elements to lists, base64Binary to bytes. */
-function submissionOf(args: SoapArgs): SubmissionInput & { idempotencyKey: string | undefined } {
+function submissionOf(args: SoapArgs, lifted: LiftedContents | undefined): SubmissionInput & { idempotencyKey: string | undefined } {
   only(args, submissionFields);
   const { attachment, to, cc, idempotencyKey, ...rest } = args;
   return {
     ...rest,
     ...(to !== undefined && { to: list(to) }),
     ...(cc !== undefined && { cc: list(cc) }),
-    attachments: list(attachment).map(attachmentOf),
+    attachments: list(attachment).map((a, i) => attachmentOf(a, i, lifted)),
     idempotencyKey: optionalText(args, 'idempotencyKey'),
   };
 }
 
-function attachmentOf(value: unknown, i: number): AttachmentInput {
+function attachmentOf(value: unknown, i: number, lifted: LiftedContents | undefined): AttachmentInput {
   const field = `attachments[${i}]`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new AppError('invalid_field', `${field} must have filename, contentType and content`, { field });
@@ -81,11 +83,13 @@ function attachmentOf(value: unknown, i: number): AttachmentInput {
   const a = value as SoapArgs;
   only(a, ['filename', 'contentType', 'content'], field);
   if (a.content === undefined) throw new AppError('missing_field', `"${field}.content" is required`, { field: `${field}.content` });
+  // The base64 text itself when the route lifted it out of the envelope, else what node-soap parsed.
+  const content = (typeof a.content === 'string' && lifted?.get(a.content)) || a.content;
   return {
     filename: a.filename,
     contentType: a.contentType,
     // An empty <content/> is an empty file.
-    content: a.content === null ? Buffer.alloc(0) : decodeBase64Strict(a.content, `${field}.content`),
+    content: content === null ? Buffer.alloc(0) : decodeBase64Strict(content, `${field}.content`),
   };
 }
 

@@ -4,6 +4,7 @@ import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import { sendError, toAppError } from '../http/error-handler.ts';
 import type { RequestThrottle } from '../http/throttle.ts';
+import { liftAttachmentContents } from './base64-lift.ts';
 import { inspectEnvelope, type EnvelopeLimits } from './envelope-guard.ts';
 import { sendFault } from './faults.ts';
 import { soapOperations } from './operations.ts';
@@ -42,8 +43,10 @@ export async function soapRoutes(
     const xml = typeof request.body === 'string' ? request.body : '';
     const { operation } = inspectEnvelope(xml, envelopeLimits);
     checkOperation(operation, request.headers.soapaction);
-    const call: SoapCall = { request, invoked: false };
-    const answer = await soap.dispatch(xml, call);
+    // Attachment base64 bypasses node-soap's generic parser (see base64-lift.ts); the operation decodes it.
+    const { xml: envelope, lifted } = operation === 'SubmitMessage' ? liftAttachmentContents(xml) : { xml, lifted: undefined };
+    const call: SoapCall = { request, invoked: false, ...(lifted && { lifted }) };
+    const answer = await soap.dispatch(envelope, call);
     if (call.error) return sendFault(reply, request, call.error, { challenge: call.challenge === true });
     if (!call.invoked || answer.statusCode !== 200) {
       request.log.info({ soapStatus: answer.statusCode, soapAnswer: answer.body.slice(0, 300) }, 'node-soap refused the envelope');

@@ -7,6 +7,7 @@ import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
 import { toAppError } from '../http/error-handler.ts';
+import type { LiftedContents } from './base64-lift.ts';
 import type { Operation } from './operations.ts';
 import { readCredentials, type Credentials } from './security-header.ts';
 import { operationNames, SOAP11_ENVELOPE_NS, SOAP_PATH, SEALPOST_NS, type OperationName } from './wsdl.ts';
@@ -20,6 +21,8 @@ export interface SoapCall {
   error?: AppError;
   /** No credentials were presented at all: answer with an HTTP auth challenge. */
   challenge?: boolean;
+  /** Attachment contents taken out of the envelope before node-soap parsed it, by placeholder. */
+  lifted?: LiftedContents;
   /** Ends the wait for node-soap (set by dispatch; used when its serializer throws). */
   abort?: () => void;
 }
@@ -109,7 +112,7 @@ function serviceMethod(core: CoreContext, operation: Operation, throttle: Reques
         });
         call.request.principal = principal;
         const body = args !== null && typeof args === 'object' ? (args as Record<string, unknown>) : {};
-        finish(null, await operation(body, principal));
+        finish(null, await operation(body, principal, call.lifted));
       } catch (error) {
         call.error = toAppError(error);
         finish({ Fault: { faultcode: 'soap:Server', faultstring: call.error.code, statusCode: 500 } });
