@@ -12,6 +12,8 @@ import { componentSchemas } from './http/openapi.ts';
 import { docsRoutes } from './http/routes/docs.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { certificateRoutes } from './http/routes/certificates.ts';
 import { OneLinePerRequest } from './http/request-log.ts';
 import { RequestThrottle } from './http/throttle.ts';
@@ -22,6 +24,8 @@ export interface AppDeps {
   core: CoreContext;
   pool: pg.Pool;
   log: Logger;
+  /** When given, /metrics is served and every request is timed. */
+  metrics?: Metrics;
   /** Node TLS server options; the app then serves HTTPS. */
   https?: SecureServerOptions;
 }
@@ -61,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       parts: deps.config.MAX_ATTACHMENTS + 2 * deps.config.MAX_RECIPIENTS + 20,
     },
   });
+  if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(docsRoutes);
   await app.register(healthRoutes, { pool: deps.pool });
   const throttle = new RequestThrottle({

@@ -7,6 +7,8 @@ import { runMigrations } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
 import { createContentCipher, type ContentCipher } from './security/content-cipher.ts';
 import { loadMasterKey } from './security/master-key.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
 import { startWorker, type Worker } from './worker/worker.ts';
@@ -22,6 +24,8 @@ export interface Runtime {
   database: Database;
   cipher: ContentCipher;
   core: CoreContext;
+  /** This process's metrics registry, served at /metrics. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -42,16 +46,18 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
     const database = connectDatabase(url, config.DATABASE_POOL_SIZE);
     closers.push(() => database.close());
     const cipher = createContentCipher(loadMasterKey(config.SEALPOST_MASTER_KEY, config.DATA_DIR, log));
+    const metrics = createMetrics({ readOutbox: () => readOutboxSnapshot(database.db), log });
     const core: CoreContext = {
       db: database.db,
       cipher,
+      metrics,
       limits: {
         maxMessageBytes: config.MAX_MESSAGE_BYTES,
         maxRecipients: config.MAX_RECIPIENTS,
         maxAttachments: config.MAX_ATTACHMENTS,
       },
     };
-    return { config, log, database, cipher, core, close: () => closeAll(closers) };
+    return { config, log, database, cipher, core, metrics, close: () => closeAll(closers) };
   } catch (error) {
     await closeAll(closers);
     throw error;
@@ -90,6 +96,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
       leaseSeconds: config.OUTBOX_LEASE_SECONDS,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       log,
+      onJobDone: (_job, result, seconds) => runtime.metrics.delivery(result, seconds),
     },
   );
   return {

@@ -17,6 +17,7 @@ export async function listen(runtime: Runtime): Promise<FastifyInstance> {
     core: runtime.core,
     pool: runtime.database.pool,
     log: runtime.log,
+    metrics: runtime.metrics,
     ...(https && { https }),
   });
   await app.listen({ port: config.PORT, host: config.HOST });

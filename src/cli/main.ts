@@ -7,6 +7,8 @@ import { createApiKey, createTenant } from '../core/tenants.ts';
 import { AppError } from '../core/errors.ts';
 import { roles, type Role } from '../core/states.ts';
 import { certCommand, certUsage } from './cert-command.ts';
+import { configCommand, configUsage } from './config-command.ts';
+import { listenForMetrics } from '../observability/metrics-server.ts';
 
 const usage = `Usage: sealpost <command> [options]
 
@@ -22,6 +24,7 @@ Commands:
                                          also keeps its secret sealed so SOAP clients may use
                                          WS-Security PasswordDigest
 ${certUsage}
+${configUsage}
 
 Configuration comes from environment variables: see docs/configuration.md.`;
 
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command ? 0 : 2;
   }
+  if (command === 'config') return configCommand(rest, process.env);
   const config = loadConfig(process.env);
   switch (command) {
     case 'start':
@@ -59,6 +63,7 @@ async function runLongLived(config: Config, parts: { http: boolean; worker: bool
   const runtime = await openRuntime(config, log);
   const app = parts.http ? await listen(runtime) : undefined;
   const delivery = parts.worker ? await startDelivery(runtime) : undefined;
+  const metricsListener = config.METRICS_PORT === undefined ? undefined : await listenForMetrics(runtime.metrics, { host: config.HOST, port: config.METRICS_PORT, log });
   log.info({ http: parts.http, worker: parts.worker }, 'sealpost running');
 
   await new Promise<void>((resolve) => {
@@ -72,6 +77,7 @@ async function runLongLived(config: Config, parts: { http: boolean; worker: bool
     process.once('SIGTERM', stop);
   });
   await app?.close();
+  await metricsListener?.close();
   await delivery?.close();
   await runtime.close();
   log.info('stopped');

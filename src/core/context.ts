@@ -1,10 +1,13 @@
 import type { Db } from '../db/client.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { SubmissionLimits } from './submission.ts';
+import type { SubmissionMetrics } from './submit-message.ts';
 
 /** What the use cases need from the outside world, assembled once in the composition root. */
 export interface CoreContext {
   db: Db;
   cipher: ContentCipher;
   limits: SubmissionLimits;
+  /** Where submissions are counted (src/observability/metrics.ts); optional, so a use case never depends on it. */
+  metrics?: SubmissionMetrics;
 }

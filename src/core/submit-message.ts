@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { findMessageByIdempotencyKey, findRecipients } from '../db/repositories/messages.ts';
 import { insertSubmission } from '../db/repositories/submissions.ts';
+import { isTransientDatabaseError } from '../db/client.ts';
 import type { AttachmentRow, MessageRow, RecipientRow } from '../db/schema.ts';
 import type { CoreContext } from './context.ts';
-import { AppError } from './errors.ts';
+import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { messageModes, type MessageMode } from './states.ts';
 import { EventType } from './event-types.ts';
 import { toMessageView, type MessageView } from './message-view.ts';
 import { actorOf, authorize, type Principal } from './principal.ts';
@@ -24,12 +26,42 @@ export interface SubmitResult {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** What one submission came to, for metrics (`ctx.metrics`). `code` names the refusal. */
+export interface SubmissionReport {
+  door: SubmitOptions['via'];
+  mode: MessageMode | 'unknown';
+  outcome: 'accepted' | 'replayed' | 'refused' | 'failed';
+  code?: ErrorCode;
+}
+
+export interface SubmissionMetrics {
+  submission(report: SubmissionReport): void;
+}
+
 /**
  * Validates and stores a submission. The message, its recipients and attachments
  * (sealed), one outbox job per recipient and the `submitted` logbook event are
  * written atomically (one statement); when this resolves, the message is committed.
  */
 export async function submitMessage(
+  ctx: CoreContext,
+  principal: Principal,
+  input: SubmissionInput,
+  options: SubmitOptions,
+): Promise<SubmitResult> {
+  try {
+    const result = await storeSubmission(ctx, principal, input, options);
+    ctx.metrics?.submission({ door: options.via, mode: result.message.mode, outcome: result.replayed ? 'replayed' : 'accepted' });
+    return result;
+  } catch (error) {
+    const code: ErrorCode = error instanceof AppError ? error.code : isTransientDatabaseError(error) ? 'unavailable' : 'internal_error';
+    const mode = messageModes.find((m) => m === (input.mode ?? 'confidential')) ?? 'unknown';
+    ctx.metrics?.submission({ door: options.via, mode, outcome: errorCodes[code].status < 500 ? 'refused' : 'failed', code });
+    throw error;
+  }
+}
+
+async function storeSubmission(
   ctx: CoreContext,
   principal: Principal,
   input: SubmissionInput,

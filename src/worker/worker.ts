@@ -13,8 +13,8 @@ export interface WorkerOptions {
   leaseSeconds: number;
   shutdownGraceMs: number;
   log: Logger;
-  /** Called after each job, for tests and metrics. */
-  onJobDone?: (job: ClaimedJob, result: JobResult | 'error') => void;
+  /** Called after each job, for tests and metrics, with how long it took. */
+  onJobDone?: (job: ClaimedJob, result: JobResult | 'error', seconds: number) => void;
 }
 
 export interface Worker {
@@ -54,15 +54,17 @@ export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: 
 
   const runJob = (job: ClaimedJob) => {
     const jobLog = log.child({ messageId: job.messageId, recipientId: job.recipientId, attempt: job.attempts });
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     const done = deliverJob(delivery, job, jobLog)
       .then((result) => {
         jobLog.info({ result }, 'delivery job finished');
-        options.onJobDone?.(job, result);
+        options.onJobDone?.(job, result, seconds());
       })
       .catch((err: unknown) => {
         // The job stays leased; after the lease it is due again.
         jobLog.error({ err }, 'delivery job failed unexpectedly');
-        options.onJobDone?.(job, 'error');
+        options.onJobDone?.(job, 'error', seconds());
       })
       .finally(() => {
         inFlight.delete(job.id);

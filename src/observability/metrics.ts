@@ -1,0 +1,118 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SubmissionMetrics, SubmissionReport } from '../core/submit-message.ts';
+import type { Logger } from '../logger.ts';
+import type { JobResult } from '../worker/deliver-job.ts';
+import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
+
+/**
+ * Every Sealpost metric, defined here and nowhere else (docs/operations.md lists
+ * them). The core and the worker see only typed methods; prom-client stays in
+ * this file. One registry per runtime, never prom-client's global one, so two
+ * runtimes in one process (tests) do not share counters.
+ */
+export interface Metrics extends SubmissionMetrics {
+  readonly registry: Registry;
+  delivery(outcome: JobResult | 'error', seconds: number): void;
+  /** `route` is the route pattern (`/v1/messages/:id`), undefined when no route matched. */
+  httpRequest(request: { method: string; route: string | undefined; statusCode: number; seconds: number }): void;
+}
+
+export interface MetricsOptions {
+  /** Reads the outbox at scrape time. */
+  readOutbox: () => Promise<OutboxSnapshot>;
+  /** How long one outbox reading answers scrapes, so scrapers never hammer the database. */
+  outboxCacheMs?: number;
+  log: Logger;
+}
+
+const OUTBOX_CACHE_MS = 5000;
+
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const submissions = new Counter({
+    name: 'sealpost_submissions_total',
+    help: 'Message submissions by front door, mode and outcome; code is the error code of a refused or failed submission.',
+    labelNames: ['door', 'mode', 'outcome', 'code'] as const,
+    registers: [registry],
+  });
+  const deliveries = new Counter({
+    name: 'sealpost_deliveries_total',
+    help: 'Delivery attempts finished by this process, by outcome (delivered, retrying, failed, skipped, error).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const deliveryDuration = new Histogram({
+    name: 'sealpost_delivery_duration_seconds',
+    help: 'Time from claiming a delivery job to settling it (render, SMTP hand-over, bookkeeping), by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'sealpost_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status class.',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const snapshot = cachedOutboxReader(options);
+  new Gauge({
+    name: 'sealpost_outbox_jobs',
+    help: 'Delivery jobs in the outbox: due (waiting for a worker), leased (being delivered), scheduled (retry not yet due).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      if (s) for (const state of outboxStates) this.set({ state }, s[state]);
+    },
+  });
+  new Gauge({
+    name: 'sealpost_outbox_oldest_due_job_age_seconds',
+    help: 'How long the oldest due, unleased outbox job has been waiting for a worker; 0 when none waits.',
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      if (s) this.set(s.oldestDueSeconds);
+    },
+  });
+
+  return {
+    registry,
+    submission(report: SubmissionReport) {
+      submissions.inc({ door: report.door, mode: report.mode, outcome: report.outcome, ...(report.code && { code: report.code }) });
+    },
+    delivery(outcome, seconds) {
+      deliveries.inc({ outcome });
+      deliveryDuration.observe({ outcome }, seconds);
+    },
+    httpRequest({ method, route, statusCode, seconds }) {
+      httpDuration.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, seconds);
+    },
+  };
+}
+
+/**
+ * One outbox query serves every scrape within the cache period, and concurrent
+ * scrapes share the query in flight. A failed reading (database down) is cached
+ * too and leaves the outbox gauges without samples rather than failing the scrape.
+ */
+function cachedOutboxReader(options: MetricsOptions): () => Promise<OutboxSnapshot | undefined> {
+  const ttl = options.outboxCacheMs ?? OUTBOX_CACHE_MS;
+  let cached: { at: number; reading: Promise<OutboxSnapshot | undefined> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= ttl) {
+      const reading = options.readOutbox().catch((err: unknown) => {
+        options.log.warn({ err }, 'could not read the outbox for metrics');
+        return undefined;
+      });
+      cached = { at: now, reading };
+    }
+    return cached.reading;
+  };
+}
