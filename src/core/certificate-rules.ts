@@ -16,8 +16,6 @@ export interface PkiOptions {
   now?: Date;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A scope is a mailbox address or a bare domain, stored lower-cased (addresses match case-insensitively). */
 export function normaliseScope(value: string, field = 'scope'): string {
   const text = value.trim();
@@ -75,6 +73,18 @@ export async function validateFor(
     anchors: anchors ?? (await anchorsFor(db, tenantId)),
     ...(options.crls && { crls: options.crls }),
   });
+}
+
+/** A stored certificate (identity or recipient), validated now for its purpose with its stored chain. */
+export function validateStored(
+  db: DbOrTx,
+  row: { tenantId: string; certificate: Buffer; chainPem: string | null; scope: string },
+  purpose: Purpose,
+  options: PkiOptions,
+  anchors?: Certificate[],
+): Promise<ValidationResult> {
+  const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
+  return validateFor(db, row.tenantId, parseCertificate(row.certificate), { purpose, address: row.scope, chain }, options, anchors);
 }
 
 /** Refuses with certificate_rejected, the rule and the reason in details. */

@@ -20,13 +20,14 @@ import {
   requireValid,
   scopeFor,
   toValidationView,
-  UUID,
   validateFor,
+  validateStored,
   type PkiOptions,
   type ValidationView,
 } from './certificate-rules.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { isUuid } from './ids.ts';
 import { authorize, type Principal } from './principal.ts';
 
 export interface CertificateView {
@@ -97,18 +98,18 @@ export async function listRecipientCertificatesFor(
   const scopes = query.address === undefined ? undefined : scopesOf(normaliseScope(query.address, 'address'));
   const rows = await listRecipientCertificates(ctx.db, principal.tenantId, scopes);
   const anchors = await anchorsFor(ctx.db, principal.tenantId);
-  return Promise.all(rows.map(async (row) => toCertificateView(row, toValidationView(await validateRow(ctx.db, row, options, anchors)))));
+  return Promise.all(rows.map(async (row) => toCertificateView(row, toValidationView(await validateStored(ctx.db, row, 'encrypt', options, anchors)))));
 }
 
 export async function getRecipientCertificate(ctx: CoreContext, principal: Principal, id: string, options: PkiOptions = {}): Promise<CertificateView> {
   authorize(principal, 'tenant:admin');
   const row = await requireRecipientCertificate(ctx.db, principal.tenantId, id);
-  return toCertificateView(row, toValidationView(await validateRow(ctx.db, row, options)));
+  return toCertificateView(row, toValidationView(await validateStored(ctx.db, row, 'encrypt', options)));
 }
 
 export async function removeRecipientCertificate(ctx: CoreContext, principal: Principal, id: string): Promise<void> {
   authorize(principal, 'tenant:admin');
-  const deleted = UUID.test(id) && (await deleteRecipientCertificate(ctx.db, principal.tenantId, id.toLowerCase()));
+  const deleted = isUuid(id) && (await deleteRecipientCertificate(ctx.db, principal.tenantId, id.toLowerCase()));
   if (!deleted) throw new AppError('not_found', `certificate ${id} does not exist`, { id });
 }
 
@@ -139,13 +140,9 @@ export async function findEncryptionCertificate(
 /** An address's own scope, then its domain's. */
 export const scopesOf = (scope: string): string[] => (scope.includes('@') ? [scope, scope.slice(scope.lastIndexOf('@') + 1)] : [scope]);
 
-async function validateRow(db: Db, row: RecipientCertificateRow, options: PkiOptions, anchors?: Certificate[]) {
-  const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
-  return validateFor(db, row.tenantId, parseCertificate(row.certificate), { purpose: 'encrypt', address: row.scope, chain }, options, anchors);
-}
 
 async function requireRecipientCertificate(db: Db, tenantId: string, id: string): Promise<RecipientCertificateRow> {
-  const row = UUID.test(id) ? await findRecipientCertificate(db, tenantId, id.toLowerCase()) : undefined;
+  const row = isUuid(id) ? await findRecipientCertificate(db, tenantId, id.toLowerCase()) : undefined;
   if (!row) throw new AppError('not_found', `certificate ${id} does not exist`, { id });
   return row;
 }
@@ -203,7 +200,7 @@ export async function listTrustAnchorsFor(ctx: CoreContext, principal: Principal
 
 export async function removeTrustAnchor(ctx: CoreContext, principal: Principal, id: string): Promise<void> {
   authorize(principal, 'tenant:admin');
-  const deleted = UUID.test(id) && (await deleteTrustAnchor(ctx.db, principal.tenantId, id.toLowerCase()));
+  const deleted = isUuid(id) && (await deleteTrustAnchor(ctx.db, principal.tenantId, id.toLowerCase()));
   if (!deleted) throw new AppError('not_found', `trust anchor ${id} does not exist for this tenant`, { id });
 }
 

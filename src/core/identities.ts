@@ -5,10 +5,11 @@ import type { SigningIdentityRow } from '../db/schema.ts';
 import { CertificateFormatError, derOf, parseCertificate, parseCertificates, summarise, toPem, type Certificate } from '../pki/certificate.ts';
 import { Pkcs12Error, readPkcs12, type Pkcs12Contents } from '../pki/pkcs12.ts';
 import { keyAlgorithmOf, keyMatchesCertificate, parsePrivateKey } from '../pki/private-key.ts';
-import { anchorsFor, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, UUID, validateFor, type PkiOptions, type ValidationView } from './certificate-rules.ts';
+import { anchorsFor, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, validateFor, validateStored, type PkiOptions, type ValidationView } from './certificate-rules.ts';
 import { scopesOf } from './certificates.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { isUuid } from './ids.ts';
 import { authorize, type Principal } from './principal.ts';
 
 export const ROLLOVER_WARNING_DAYS = 7;
@@ -78,13 +79,13 @@ export async function listIdentities(ctx: CoreContext, principal: Principal, opt
   const rows = await listSigningIdentities(ctx.db, principal.tenantId);
   const anchors = await anchorsFor(ctx.db, principal.tenantId);
   const now = options.now ?? new Date();
-  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateRow(ctx.db, row, options, anchors)), now)));
+  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options, anchors)), now)));
 }
 
 export async function getIdentity(ctx: CoreContext, principal: Principal, id: string, options: PkiOptions = {}): Promise<IdentityView> {
   authorize(principal, 'tenant:admin');
   const row = await requireIdentity(ctx.db, principal.tenantId, id);
-  return toIdentityView(row, toValidationView(await validateRow(ctx.db, row, options)), options.now ?? new Date());
+  return toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options)), options.now ?? new Date());
 }
 
 /** Delete is retire: the key stays, sealed, to decrypt mail sent with it; it is never chosen for signing again. */
@@ -93,7 +94,7 @@ export async function retireIdentity(ctx: CoreContext, principal: Principal, id:
   const existing = await requireIdentity(ctx.db, principal.tenantId, id);
   const now = options.now ?? new Date();
   const row = (await retireSigningIdentity(ctx.db, principal.tenantId, existing.id, now)) ?? existing;
-  return toIdentityView(row, toValidationView(await validateRow(ctx.db, row, options)), now);
+  return toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options)), now);
 }
 
 export interface ChosenIdentity {
@@ -168,13 +169,9 @@ function fromPem(input: Extract<IdentityInput, { certificate: unknown }>): Pkcs1
   return { privateKey, certificate, chain: [...bundled, ...readCertificates(input.chain, 'chain')] };
 }
 
-async function validateRow(db: Db, row: SigningIdentityRow, options: PkiOptions, anchors?: Certificate[]) {
-  const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
-  return validateFor(db, row.tenantId, parseCertificate(row.certificate), { purpose: 'sign', address: row.scope, chain }, options, anchors);
-}
 
 async function requireIdentity(db: Db, tenantId: string, id: string): Promise<SigningIdentityRow> {
-  const row = UUID.test(id) ? await findSigningIdentity(db, tenantId, id.toLowerCase()) : undefined;
+  const row = isUuid(id) ? await findSigningIdentity(db, tenantId, id.toLowerCase()) : undefined;
   if (!row) throw new AppError('not_found', `identity ${id} does not exist`, { id });
   return row;
 }

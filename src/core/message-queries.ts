@@ -3,6 +3,7 @@ import { findMessage, findRecipients, listMessages } from '../db/repositories/me
 import type { MessageRow } from '../db/schema.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { isUuid } from './ids.ts';
 import { toEventView, toMessageView, type EventView, type MessageView } from './message-view.ts';
 import { authorize, type Principal } from './principal.ts';
 import { messageStatuses, type MessageStatus } from './states.ts';
@@ -61,11 +62,9 @@ export async function getMessageEvents(ctx: CoreContext, principal: Principal, i
   return (await listEvents(ctx.db, principal.tenantId, message.id)).map(toEventView);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The caller's tenant's message; anything else, another tenant's included, is not_found. */
 export async function requireMessage(ctx: CoreContext, principal: Principal, id: string): Promise<MessageRow> {
-  const message = UUID.test(id) ? await findMessage(ctx.db, principal.tenantId, id.toLowerCase()) : undefined;
+  const message = isUuid(id) ? await findMessage(ctx.db, principal.tenantId, id.toLowerCase()) : undefined;
   if (!message) throw new AppError('not_found', `message ${id} does not exist`, { id });
   return message;
 }
@@ -86,7 +85,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (typeof id !== 'string' || !UUID.test(id) || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    if (typeof id !== 'string' || !isUuid(id) || Number.isNaN(date.getTime())) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw new AppError('invalid_field', 'cursor is not one this API returned', { field: 'cursor' });

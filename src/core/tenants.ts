@@ -5,6 +5,7 @@ import type { ContentCipher } from '../security/content-cipher.ts';
 import { digestSecretContext } from './authenticate.ts';
 import { normaliseAddress } from './address.ts';
 import { AppError } from './errors.ts';
+import { isUuid } from './ids.ts';
 import { roles, type Role } from './states.ts';
 
 export interface CreatedKey {
@@ -48,7 +49,7 @@ export async function createApiKey(
   if (!roles.includes(role as Role)) {
     throw new AppError('invalid_field', `role must be one of ${roles.join(', ')}`, { field: 'role' });
   }
-  const tenant = /^[0-9a-f-]{36}$/i.test(tenantId) ? await findTenant(db, tenantId) : undefined;
+  const tenant = isUuid(tenantId) ? await findTenant(db, tenantId) : undefined;
   if (!tenant) throw new AppError('not_found', `tenant ${tenantId} does not exist`);
   return issueKey(db, tenant.id, role as Role, options.passwordDigest);
 }

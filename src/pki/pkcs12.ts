@@ -1,5 +1,4 @@
 import forge from 'node-forge';
-import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parseCertificate, type Certificate } from './certificate.ts';
 import { keyMatchesCertificate } from './private-key.ts';

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createECDH, createHash, createPublicK
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { isIssuerAndSerial, type SmimeCertificate } from './certificates.ts';
-import { TAG, algorithmIdentifier, encode, oid, tlv, type Chunks } from './der.ts';
+import { TAG, algorithmIdentifier, encode, tlv, type Chunks } from './der.ts';
 import { SmimeError } from './errors.ts';
 import { OID } from './oids.ts';
 
