@@ -75,6 +75,37 @@ export async function validateFor(
   });
 }
 
+/** What the view of any stored certificate shows about the certificate itself. */
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  serial: string;
+  fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+  createdAt: string;
+}
+
+export function certificateFacts(row: {
+  subject: string;
+  issuer: string;
+  serial: string;
+  fingerprint: string;
+  notBefore: Date;
+  notAfter: Date;
+  createdAt: Date;
+}): CertificateFacts {
+  return {
+    subject: row.subject,
+    issuer: row.issuer,
+    serial: row.serial,
+    fingerprint: row.fingerprint,
+    notBefore: row.notBefore.toISOString(),
+    notAfter: row.notAfter.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
 /** A stored certificate (identity or recipient), validated now for its purpose with its stored chain. */
 export function validateStored(
   db: DbOrTx,

@@ -13,6 +13,8 @@ import { derOf, parseCertificate, parseCertificates, summarise, toPem, type Cert
 import type { CertificateSource } from './certificate-source.ts';
 import {
   anchorsFor,
+  certificateFacts,
+  type CertificateFacts,
   isDuplicate,
   normaliseScope,
   readCertificate,
@@ -30,17 +32,10 @@ import { AppError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { authorize, type Principal } from './principal.ts';
 
-export interface CertificateView {
+export interface CertificateView extends CertificateFacts {
   id: string;
   scope: string;
   source: CertificateSource;
-  subject: string;
-  issuer: string;
-  serial: string;
-  fingerprint: string;
-  notBefore: string;
-  notAfter: string;
-  createdAt: string;
   /** Validation for encryption to `scope`, now. */
   validation: ValidationView;
 }
@@ -152,13 +147,7 @@ function toCertificateView(row: RecipientCertificateRow, validation: ValidationV
     id: row.id,
     scope: row.scope,
     source: row.source,
-    subject: row.subject,
-    issuer: row.issuer,
-    serial: row.serial,
-    fingerprint: row.fingerprint,
-    notBefore: row.notBefore.toISOString(),
-    notAfter: row.notAfter.toISOString(),
-    createdAt: row.createdAt.toISOString(),
+    ...certificateFacts(row),
     validation,
   };
 }

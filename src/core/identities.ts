@@ -5,7 +5,7 @@ import type { SigningIdentityRow } from '../db/schema.ts';
 import { CertificateFormatError, derOf, parseCertificate, parseCertificates, summarise, toPem, type Certificate } from '../pki/certificate.ts';
 import { Pkcs12Error, readPkcs12, type Pkcs12Contents } from '../pki/pkcs12.ts';
 import { keyAlgorithmOf, keyMatchesCertificate, parsePrivateKey } from '../pki/private-key.ts';
-import { anchorsFor, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, validateFor, validateStored, type PkiOptions, type ValidationView } from './certificate-rules.ts';
+import { anchorsFor, certificateFacts, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, validateFor, validateStored, type CertificateFacts, type PkiOptions, type ValidationView } from './certificate-rules.ts';
 import { scopesOf } from './certificates.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
@@ -17,18 +17,11 @@ const DAY = 24 * 3600_000;
 
 export type IdentityStatus = 'active' | 'not_yet_valid' | 'expired' | 'retired';
 
-export interface IdentityView {
+export interface IdentityView extends CertificateFacts {
   id: string;
   scope: string;
   status: IdentityStatus;
   keyAlgorithm: string;
-  subject: string;
-  issuer: string;
-  serial: string;
-  fingerprint: string;
-  notBefore: string;
-  notAfter: string;
-  createdAt: string;
   retiredAt: string | null;
   /** Validation for signing as `scope`, now. */
   validation: ValidationView;
@@ -189,13 +182,7 @@ function toIdentityView(row: SigningIdentityRow, validation: ValidationView, now
     scope: row.scope,
     status: statusOf(row, now),
     keyAlgorithm: row.keyAlgorithm,
-    subject: row.subject,
-    issuer: row.issuer,
-    serial: row.serial,
-    fingerprint: row.fingerprint,
-    notBefore: row.notBefore.toISOString(),
-    notAfter: row.notAfter.toISOString(),
-    createdAt: row.createdAt.toISOString(),
+    ...certificateFacts(row),
     retiredAt: row.retiredAt?.toISOString() ?? null,
     validation,
   };
