@@ -12,6 +12,7 @@ import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
 import { startWorker, type Worker } from './worker/worker.ts';
+import { createSmimePool, type SmimePool } from './smime/index.ts';
 
 /**
  * The composition root: the database (given or embedded), migrations, the
@@ -80,10 +81,12 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     maxConnections: config.WORKER_CONCURRENCY,
     log,
   });
+  let smime: SmimePool | undefined;
   const worker = startWorker(
     {
       db: runtime.database.db,
       cipher: runtime.cipher,
+      smime: () => (smime ??= createSmimePool()),
       transport,
       messageIdDomain: config.MESSAGE_ID_DOMAIN,
       backoff: { baseSeconds: config.RETRY_BASE_DELAY_SECONDS, maxSeconds: config.RETRY_MAX_DELAY_SECONDS },
@@ -104,6 +107,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     async close() {
       await worker.stop();
       transport.close();
+      await smime?.close();
       await sink?.close();
     },
   };

@@ -10,12 +10,13 @@ import { rescheduleJob } from '../outbox/reschedule.ts';
 import { retryDelaySeconds, type BackoffPolicy } from '../outbox/backoff.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
 import { renderMessage } from '../mime/render-message.ts';
+import { protectMessage, type ProtectionDeps } from './protect-message.ts';
 import type { MailTransport } from '../transport/smtp-transport.ts';
 import type { DeliveryOutcome } from '../transport/smtp-outcome.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { Logger } from '../logger.ts';
 
-export interface DeliveryDeps {
+export interface DeliveryDeps extends ProtectionDeps {
   db: Db;
   cipher: ContentCipher;
   transport: MailTransport;
@@ -38,15 +39,17 @@ export async function deliverJob(deps: DeliveryDeps, job: ClaimedJob, log: Logge
   const { message, recipient, recipients } = begun;
 
   let outcome: DeliveryOutcome;
+  let protection: Record<string, unknown> | undefined;
   try {
-    const raw = await render(deps, message, recipient, recipients);
-    outcome = await deps.transport.send(raw, { from: message.fromAddress, to: recipient.address });
+    const rendered = await protectMessage(deps, message, recipient, await render(deps, message, recipient, recipients));
+    protection = rendered.detail;
+    outcome = await deps.transport.send(rendered.raw, { from: message.fromAddress, to: recipient.address });
   } catch (error) {
-    // Rendering failed (content unreadable, e.g. a wrong master key): an operator can fix that, so retry.
-    log.error({ err: error }, 'could not render the message');
-    outcome = { kind: 'temporary', reason: 'the message could not be rendered for delivery' };
+    // Content unreadable (a wrong master key) or a signing key S/MIME cannot use: an operator can fix either, so retry.
+    log.error({ err: error }, 'could not render, sign or encrypt the message');
+    outcome = { kind: 'temporary', reason: 'the message could not be rendered, signed or encrypted for delivery' };
   }
-  return settle(deps, job, message, recipient, outcome);
+  return settle(deps, job, message, recipient, outcome, protection);
 }
 
 async function begin(deps: DeliveryDeps, job: ClaimedJob) {
@@ -105,6 +108,7 @@ async function settle(
   message: MessageRow,
   recipient: RecipientRow,
   outcome: DeliveryOutcome,
+  protection: Record<string, unknown> | undefined,
 ): Promise<JobResult> {
   const actor = `worker:${deps.workerId}`;
   const ageSeconds = (Date.now() - message.createdAt.getTime()) / 1000;
@@ -119,7 +123,12 @@ async function settle(
           lastError: null,
           event: {
             type: EventType.delivered,
-            detail: { attempt: job.attempts, response: outcome.response, ...(outcome.queueId && { queueId: outcome.queueId }) },
+            detail: {
+              attempt: job.attempts,
+              response: outcome.response,
+              ...(outcome.queueId && { queueId: outcome.queueId }),
+              ...(protection && { smime: protection }),
+            },
           },
         },
       ]);

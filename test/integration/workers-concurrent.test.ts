@@ -44,6 +44,9 @@ describe('three workers draining one outbox', () => {
           {
             db: runtime.database.db,
             cipher: runtime.cipher,
+            smime: () => {
+              throw new Error('no signing identity in this test');
+            },
             transport,
             workerId: `w${i}`,
             messageIdDomain: config.MESSAGE_ID_DOMAIN,
