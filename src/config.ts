@@ -36,6 +36,7 @@ export const configSchema = z.object({
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   TLS_CLIENT_CA_FILE: optionalString,
+  CRL_FILES: optionalString,
 
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
   SMTP_TLS_CA_FILE: optionalString,

@@ -13,6 +13,7 @@ import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
 import { startWorker, type Worker } from './worker/worker.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
+import { createCrlStore } from './pki/crl-store.ts';
 
 /**
  * The composition root: the database (given or embedded), migrations, the
@@ -48,10 +49,12 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
     closers.push(() => database.close());
     const cipher = createContentCipher(loadMasterKey(config.SEALPOST_MASTER_KEY, config.DATA_DIR, log));
     const metrics = createMetrics({ readOutbox: () => readOutboxSnapshot(database.db), log });
+    const crls = config.CRL_FILES ? await createCrlStore(config.CRL_FILES.split(',').map((f) => f.trim()).filter(Boolean)) : undefined;
     const core: CoreContext = {
       db: database.db,
       cipher,
       metrics,
+      ...(crls && { crls }),
       limits: {
         maxMessageBytes: config.MAX_MESSAGE_BYTES,
         maxRecipients: config.MAX_RECIPIENTS,
@@ -86,6 +89,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     {
       db: runtime.database.db,
       cipher: runtime.cipher,
+      crls: runtime.core.crls,
       smime: () => (smime ??= createSmimePool()),
       transport,
       messageIdDomain: config.MESSAGE_ID_DOMAIN,

@@ -5,11 +5,12 @@ import type { Crl } from '../pki/crl.ts';
 import { PrivateKeyFormatError } from '../pki/private-key.ts';
 import { validateCertificate, type Purpose, type ValidationResult } from '../pki/validate.ts';
 import { normaliseAddress } from './address.ts';
+import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
 
 /**
- * What validation needs beyond the database. CRLs come from configured files
- * (src/pki/crl.ts loadCrlFiles); `now` lets tests and batch jobs fix the time of use.
+ * Per-call overrides: CRLs (otherwise the context's, from CRL_FILES) and `now`,
+ * so tests and batch jobs can fix the time of use.
  */
 export interface PkiOptions {
   crls?: readonly Crl[];
@@ -59,19 +60,23 @@ export async function anchorsFor(db: DbOrTx, tenantId: string): Promise<Certific
   return (await listTrustAnchors(db, tenantId)).map((row) => parseCertificate(row.certificate));
 }
 
+/** What validation reads: the database (trust anchors) and the configured CRLs. */
+export type PkiContext = Pick<CoreContext, 'db' | 'crls'>;
+
 export async function validateFor(
-  db: DbOrTx,
+  pki: PkiContext,
   tenantId: string,
   cert: Certificate,
   use: { purpose: Purpose; address: string; chain?: Certificate[] },
   options: PkiOptions,
   anchors?: Certificate[],
 ): Promise<ValidationResult> {
+  const crls = options.crls ?? (await pki.crls?.());
   return validateCertificate(cert, {
     ...use,
     at: options.now ?? new Date(),
-    anchors: anchors ?? (await anchorsFor(db, tenantId)),
-    ...(options.crls && { crls: options.crls }),
+    anchors: anchors ?? (await anchorsFor(pki.db, tenantId)),
+    ...(crls && { crls }),
   });
 }
 
@@ -108,14 +113,14 @@ export function certificateFacts(row: {
 
 /** A stored certificate (identity or recipient), validated now for its purpose with its stored chain. */
 export function validateStored(
-  db: DbOrTx,
+  pki: PkiContext,
   row: { tenantId: string; certificate: Buffer; chainPem: string | null; scope: string },
   purpose: Purpose,
   options: PkiOptions,
   anchors?: Certificate[],
 ): Promise<ValidationResult> {
   const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
-  return validateFor(db, row.tenantId, parseCertificate(row.certificate), { purpose, address: row.scope, chain }, options, anchors);
+  return validateFor(pki, row.tenantId, parseCertificate(row.certificate), { purpose, address: row.scope, chain }, options, anchors);
 }
 
 /** Refuses with certificate_rejected, the rule and the reason in details. */

@@ -59,7 +59,7 @@ export async function importRecipientCertificate(
   if (!cert) throw new AppError('missing_field', '"certificate" is required', { field: 'certificate' });
   const chain = [...bundled, ...readCertificates(input.chain, 'chain')];
   const scope = scopeFor(cert, input.scope);
-  const validation = await validateFor(ctx.db, principal.tenantId, cert, { purpose: 'encrypt', address: scope, chain }, options);
+  const validation = await validateFor(ctx, principal.tenantId, cert, { purpose: 'encrypt', address: scope, chain }, options);
   requireValid(validation, `the certificate for ${scope}`);
   const s = summarise(cert);
   try {
@@ -93,13 +93,13 @@ export async function listRecipientCertificatesFor(
   const scopes = query.address === undefined ? undefined : scopesOf(normaliseScope(query.address, 'address'));
   const rows = await listRecipientCertificates(ctx.db, principal.tenantId, scopes);
   const anchors = await anchorsFor(ctx.db, principal.tenantId);
-  return Promise.all(rows.map(async (row) => toCertificateView(row, toValidationView(await validateStored(ctx.db, row, 'encrypt', options, anchors)))));
+  return Promise.all(rows.map(async (row) => toCertificateView(row, toValidationView(await validateStored(ctx, row, 'encrypt', options, anchors)))));
 }
 
 export async function getRecipientCertificate(ctx: CoreContext, principal: Principal, id: string, options: PkiOptions = {}): Promise<CertificateView> {
   authorize(principal, 'tenant:admin');
   const row = await requireRecipientCertificate(ctx.db, principal.tenantId, id);
-  return toCertificateView(row, toValidationView(await validateStored(ctx.db, row, 'encrypt', options)));
+  return toCertificateView(row, toValidationView(await validateStored(ctx, row, 'encrypt', options)));
 }
 
 export async function removeRecipientCertificate(ctx: CoreContext, principal: Principal, id: string): Promise<void> {
@@ -113,19 +113,19 @@ export async function removeRecipientCertificate(ctx: CoreContext, principal: Pr
  * then one for its domain, newest first, valid for encryption now. None: undefined.
  */
 export async function findEncryptionCertificate(
-  db: Db,
+  ctx: Pick<CoreContext, 'db' | 'crls'>,
   tenantId: string,
   address: string,
   options: PkiOptions = {},
 ): Promise<{ id: string; certificate: Certificate } | undefined> {
   const wanted = address.toLowerCase();
-  const rows = await listRecipientCertificates(db, tenantId, scopesOf(wanted));
-  const anchors = await anchorsFor(db, tenantId);
+  const rows = await listRecipientCertificates(ctx.db, tenantId, scopesOf(wanted));
+  const anchors = await anchorsFor(ctx.db, tenantId);
   for (const scope of scopesOf(wanted)) {
     for (const row of rows.filter((r) => r.scope === scope)) {
       const certificate = parseCertificate(row.certificate);
       const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
-      const result = await validateFor(db, tenantId, certificate, { purpose: 'encrypt', address: wanted, chain }, options, anchors);
+      const result = await validateFor(ctx, tenantId, certificate, { purpose: 'encrypt', address: wanted, chain }, options, anchors);
       if (result.ok) return { id: row.id, certificate };
     }
   }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts';
+import type { CrlSource } from '../pki/crl-store.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { SubmissionLimits } from './submission.ts';
 import type { SubmissionMetrics } from './submit-message.ts';
@@ -10,4 +11,6 @@ export interface CoreContext {
   limits: SubmissionLimits;
   /** Where submissions are counted (src/observability/metrics.ts); optional, so a use case never depends on it. */
   metrics?: SubmissionMetrics;
+  /** Certificate revocation lists from CRL_FILES; without it, revocation is not checked. */
+  crls?: CrlSource;
 }

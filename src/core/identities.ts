@@ -40,7 +40,7 @@ export async function importIdentity(ctx: CoreContext, principal: Principal, inp
   authorize(principal, 'tenant:admin');
   const { privateKey, certificate, chain } = 'pkcs12' in input ? await fromPkcs12(input.pkcs12, input.password) : fromPem(input);
   const scope = scopeFor(certificate, input.scope);
-  const validation = await validateFor(ctx.db, principal.tenantId, certificate, { purpose: 'sign', address: scope, chain }, options);
+  const validation = await validateFor(ctx, principal.tenantId, certificate, { purpose: 'sign', address: scope, chain }, options);
   requireValid(validation, `the certificate for ${scope}`);
   const s = summarise(certificate);
   const id = randomUUID();
@@ -72,13 +72,13 @@ export async function listIdentities(ctx: CoreContext, principal: Principal, opt
   const rows = await listSigningIdentities(ctx.db, principal.tenantId);
   const anchors = await anchorsFor(ctx.db, principal.tenantId);
   const now = options.now ?? new Date();
-  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options, anchors)), now)));
+  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options, anchors)), now)));
 }
 
 export async function getIdentity(ctx: CoreContext, principal: Principal, id: string, options: PkiOptions = {}): Promise<IdentityView> {
   authorize(principal, 'tenant:admin');
   const row = await requireIdentity(ctx.db, principal.tenantId, id);
-  return toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options)), options.now ?? new Date());
+  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), options.now ?? new Date());
 }
 
 /** Delete is retire: the key stays, sealed, to decrypt mail sent with it; it is never chosen for signing again. */
@@ -87,7 +87,7 @@ export async function retireIdentity(ctx: CoreContext, principal: Principal, id:
   const existing = await requireIdentity(ctx.db, principal.tenantId, id);
   const now = options.now ?? new Date();
   const row = (await retireSigningIdentity(ctx.db, principal.tenantId, existing.id, now)) ?? existing;
-  return toIdentityView(row, toValidationView(await validateStored(ctx.db, row, 'sign', options)), now);
+  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), now);
 }
 
 export interface ChosenIdentity {
@@ -105,7 +105,13 @@ export interface ChosenIdentity {
  * then one for its domain; not retired, valid for signing at the time of use
  * (chain, validity, usage, revocation); newest first. Expired ones are never chosen.
  */
-export async function chooseSigningIdentity(db: Db, cipher: CoreContext['cipher'], tenantId: string, senderAddress: string, options: PkiOptions = {}): Promise<ChosenIdentity | undefined> {
+export async function chooseSigningIdentity(
+  ctx: Pick<CoreContext, 'db' | 'cipher' | 'crls'>,
+  tenantId: string,
+  senderAddress: string,
+  options: PkiOptions = {},
+): Promise<ChosenIdentity | undefined> {
+  const { db, cipher } = ctx;
   const sender = senderAddress.toLowerCase();
   const scopes = scopesOf(sender);
   const now = options.now ?? new Date();
@@ -115,7 +121,7 @@ export async function chooseSigningIdentity(db: Db, cipher: CoreContext['cipher'
     for (const row of rows.filter((r) => r.scope === scope)) {
       const certificate = parseCertificate(row.certificate);
       const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
-      const result = await validateFor(db, tenantId, certificate, { purpose: 'sign', address: sender, chain }, options, anchors);
+      const result = await validateFor(ctx, tenantId, certificate, { purpose: 'sign', address: sender, chain }, options, anchors);
       if (!result.ok) continue;
       return { id: row.id, scope: row.scope, certificate, chain, privateKey: cipher.open(row.privateKey, identityKeyContext(row.id)), keyAlgorithm: row.keyAlgorithm };
     }

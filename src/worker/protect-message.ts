@@ -4,11 +4,13 @@ import { findEncryptionCertificate } from '../core/certificates.ts';
 import { chooseSigningIdentity } from '../core/identities.ts';
 import { derOf, summarise, type Certificate } from '../pki/certificate.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
+import type { CrlSource } from '../pki/crl-store.ts';
 import type { SmimePool } from '../smime/index.ts';
 
 export interface ProtectionDeps {
   db: Db;
   cipher: ContentCipher;
+  crls?: CrlSource | undefined;
   /** Created on first use: tenants without a signing identity never start its threads. */
   smime: () => SmimePool;
 }
@@ -27,13 +29,13 @@ export interface Protected {
  * logbook says so. Which copy goes to the portal instead is the modes issue's.
  */
 export async function protectMessage(deps: ProtectionDeps, message: MessageRow, recipient: RecipientRow, raw: Buffer): Promise<Protected> {
-  const identity = await chooseSigningIdentity(deps.db, deps.cipher, message.tenantId, message.fromAddress);
+  const identity = await chooseSigningIdentity(deps, message.tenantId, message.fromAddress);
   if (!identity) {
     return { raw, detail: { signed: false, encrypted: false, reason: `no valid signing identity for ${message.fromAddress}` } };
   }
   const signer = { certificate: derOf(identity.certificate), privateKey: identity.privateKey, chain: identity.chain.map(derOf) };
   const signedBy = describe(identity.certificate);
-  const recipientCertificate = await findEncryptionCertificate(deps.db, message.tenantId, recipient.address);
+  const recipientCertificate = await findEncryptionCertificate(deps, message.tenantId, recipient.address);
   if (!recipientCertificate) {
     return {
       raw: await deps.smime().signMessage(raw, signer),

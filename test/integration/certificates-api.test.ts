@@ -89,15 +89,14 @@ describe('REST /v1/identities, /v1/certificates, /v1/trust-anchors', () => {
       expect(res.statusCode, res.body).toBe(201);
       ids[name] = res.json().id;
     }
-    const db = t.runtime.database.db;
-    const choose = (address: string, now?: Date) => chooseSigningIdentity(db, t.runtime.cipher, admin.tenantId, address, now ? { now } : {});
+    const choose = (address: string, now?: Date) => chooseSigningIdentity(t.runtime.core, admin.tenantId, address, now ? { now } : {});
     expect((await choose('Sales@Shop.example'))?.id).toBe(ids.exact);
     const byDomain = await choose('billing@shop.example');
     expect(byDomain?.id).toBe(ids.newer);
     expect(byDomain?.privateKey.equals(newer.keyDer)).toBe(true);
     expect(await choose('billing@elsewhere.example')).toBeUndefined();
 
-    expect((await identitiesNearExpiry(db, admin.tenantId)).map((w) => w.id)).toEqual([ids.older]);
+    expect((await identitiesNearExpiry(t.runtime.database.db, admin.tenantId)).map((w) => w.id)).toEqual([ids.older]);
 
     const retired = await call('DELETE', `/v1/identities/${ids.newer}`);
     expect(retired.json()).toMatchObject({ status: 'retired', retiredAt: expect.any(String) });
@@ -131,10 +130,10 @@ describe('REST /v1/identities, /v1/certificates, /v1/trust-anchors', () => {
 
     const forAnna = (await call('GET', '/v1/certificates?address=ANNA@customer.example')).json().items.map((c: { scope: string }) => c.scope);
     expect(forAnna.sort()).toEqual(['anna@customer.example', 'customer.example']);
-    const db = t.runtime.database.db;
-    expect((await findEncryptionCertificate(db, admin.tenantId, 'anna@customer.example'))?.id).toBe(a.json().id);
-    expect((await findEncryptionCertificate(db, admin.tenantId, 'carl@customer.example'))?.id).toBe(g.json().id);
-    expect(await findEncryptionCertificate(db, admin.tenantId, 'carl@other.example')).toBeUndefined();
+    const core = t.runtime.core;
+    expect((await findEncryptionCertificate(core, admin.tenantId, 'anna@customer.example'))?.id).toBe(a.json().id);
+    expect((await findEncryptionCertificate(core, admin.tenantId, 'carl@customer.example'))?.id).toBe(g.json().id);
+    expect(await findEncryptionCertificate(core, admin.tenantId, 'carl@other.example')).toBeUndefined();
 
     expect((await call('GET', `/v1/certificates/${a.json().id}`)).json().id).toBe(a.json().id);
     expect((await call('DELETE', `/v1/certificates/${a.json().id}`)).statusCode).toBe(204);

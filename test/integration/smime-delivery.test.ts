@@ -110,3 +110,38 @@ describe('S/MIME in delivery', () => {
     });
   });
 });
+
+describe('S/MIME in delivery with CRL_FILES', () => {
+  let peer: SmtpPeer;
+  let t: TestApp;
+  let files: Awaited<ReturnType<typeof scratch>>;
+
+  afterAll(async () => {
+    await t?.close();
+    await peer?.close();
+    await files?.remove();
+  });
+
+  it('refuses to store a revoked recipient certificate, so copies to that address go signed only', async () => {
+    peer = await startSmtpPeer();
+    files = await scratch();
+    const ca = await createSmimeCa();
+    const sender = await ca.issueUser('Payroll', { emails: ['payroll@example.com'] });
+    const dora = await ca.issueUser('Dora', { emails: ['dora@example.org'] });
+    const crl = await ca.crl({ revoked: [{ serial: dora.cert.serialNumber }] });
+    t = await createTestApp({ smtp: peer, env: { CRL_FILES: await files.file('intermediate.crl', crl.toString('pem')) } });
+    const admin = await t.tenant({ role: 'admin' });
+    const call = (url: string, payload: object) => t.app.inject({ method: 'POST', url, headers: { authorization: admin.auth }, payload });
+    expect((await call('/v1/trust-anchors', { certificate: ca.root.certPem })).statusCode).toBe(201);
+    expect((await call('/v1/identities', { certificate: sender.certPem, privateKey: sender.keyPem, chain: ca.intermediate.certPem })).statusCode).toBe(201);
+    const refused = await call('/v1/certificates', { certificate: dora.certPem, chain: ca.intermediate.certPem });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'certificate_rejected', details: { check: 'revocation' } });
+
+    await t.startWorker();
+    const res = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: await t.key(admin.tenantId, 'submitter') }, payload: submission({ to: ['dora@example.org'] }) });
+    expect(res.statusCode).toBe(202);
+    const mail = await peer.mailTo('dora@example.org');
+    expect(mail.raw.toString('latin1')).toMatch(/^Content-Type: multipart\/signed;/im);
+  });
+});
