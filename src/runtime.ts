@@ -14,6 +14,7 @@ import { createSmtpTransport, type MailTransport } from './transport/smtp-transp
 import { startWorker, type Worker } from './worker/worker.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
 import { createCrlStore } from './pki/crl-store.ts';
+import { readCertificateExpiry } from './observability/certificate-expiry.ts';
 
 /**
  * The composition root: the database (given or embedded), migrations, the
@@ -48,7 +49,11 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
     const database = connectDatabase(url, config.DATABASE_POOL_SIZE);
     closers.push(() => database.close());
     const cipher = createContentCipher(loadMasterKey(config.SEALPOST_MASTER_KEY, config.DATA_DIR, log));
-    const metrics = createMetrics({ readOutbox: () => readOutboxSnapshot(database.db), log });
+    const metrics = createMetrics({
+      readOutbox: () => readOutboxSnapshot(database.db),
+      readCertificateExpiry: () => readCertificateExpiry(database.db),
+      log,
+    });
     const crls = config.CRL_FILES ? await createCrlStore(config.CRL_FILES.split(',').map((f) => f.trim()).filter(Boolean)) : undefined;
     const core: CoreContext = {
       db: database.db,

@@ -3,6 +3,7 @@ import type { SubmissionMetrics, SubmissionReport } from '../core/submit-message
 import type { Logger } from '../logger.ts';
 import type { JobResult } from '../worker/deliver-job.ts';
 import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
+import type { CertificateExpiry } from './certificate-expiry.ts';
 
 /**
  * Every Sealpost metric, defined here and nowhere else (docs/operations.md lists
@@ -20,6 +21,8 @@ export interface Metrics extends SubmissionMetrics {
 export interface MetricsOptions {
   /** Reads the outbox at scrape time. */
   readOutbox: () => Promise<OutboxSnapshot>;
+  /** Reads signing identities' expiry at scrape time. */
+  readCertificateExpiry: () => Promise<CertificateExpiry[]>;
   /** How long one outbox reading answers scrapes, so scrapers never hammer the database. */
   outboxCacheMs?: number;
   log: Logger;
@@ -58,7 +61,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers: [registry],
   });
 
-  const snapshot = cachedOutboxReader(options);
+  const ttl = options.outboxCacheMs ?? OUTBOX_CACHE_MS;
+  const snapshot = cachedReader(options.readOutbox, ttl, options.log, 'the outbox');
+  const expiry = cachedReader(options.readCertificateExpiry, ttl, options.log, 'certificate expiry');
   new Gauge({
     name: 'sealpost_outbox_jobs',
     help: 'Delivery jobs in the outbox: due (waiting for a worker), leased (being delivered), scheduled (retry not yet due).',
@@ -81,6 +86,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'sealpost_certificate_expiry_timestamp_seconds',
+    help: "When the soonest-expiring certificate of each tenant's kind expires (Unix time); usage=signing covers signing identities not retired.",
+    labelNames: ['tenant_id', 'usage'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await expiry();
+      this.reset();
+      for (const r of rows ?? []) this.set({ tenant_id: r.tenantId, usage: r.usage }, Math.floor(r.notAfter.getTime() / 1000));
+    },
+  });
+
   return {
     registry,
     submission(report: SubmissionReport) {
@@ -97,18 +114,17 @@ export function createMetrics(options: MetricsOptions): Metrics {
 }
 
 /**
- * One outbox query serves every scrape within the cache period, and concurrent
- * scrapes share the query in flight. A failed reading (database down) is cached
- * too and leaves the outbox gauges without samples rather than failing the scrape.
+ * One query serves every scrape within the cache period, and concurrent scrapes
+ * share the query in flight. A failed reading (database down) is cached too and
+ * leaves its gauges without samples rather than failing the scrape.
  */
-function cachedOutboxReader(options: MetricsOptions): () => Promise<OutboxSnapshot | undefined> {
-  const ttl = options.outboxCacheMs ?? OUTBOX_CACHE_MS;
-  let cached: { at: number; reading: Promise<OutboxSnapshot | undefined> } | undefined;
+function cachedReader<T>(read: () => Promise<T>, ttl: number, log: Logger, what: string): () => Promise<T | undefined> {
+  let cached: { at: number; reading: Promise<T | undefined> } | undefined;
   return () => {
     const now = Date.now();
     if (!cached || now - cached.at >= ttl) {
-      const reading = options.readOutbox().catch((err: unknown) => {
-        options.log.warn({ err }, 'could not read the outbox for metrics');
+      const reading = read().catch((err: unknown) => {
+        log.warn({ err }, `could not read ${what} for metrics`);
         return undefined;
       });
       cached = { at: now, reading };

@@ -95,6 +95,12 @@ describe('S/MIME in delivery', () => {
     expect(delivered('bob@example.org')).toMatchObject({ signed: true, encrypted: false, signedBy, reason: 'no valid certificate for bob@example.org' });
   });
 
+  it("exports when the tenant's signing identity expires, for alerting before it does", async () => {
+    const text = await t.runtime.metrics.registry.getSingleMetricAsString('sealpost_certificate_expiry_timestamp_seconds');
+    const tenantId = (await t.runtime.database.pool.query('SELECT tenant_id FROM signing_identities')).rows[0].tenant_id;
+    expect(text).toContain(`sealpost_certificate_expiry_timestamp_seconds{tenant_id="${tenantId}",usage="signing"} ${Math.floor(sender.cert.notAfter.getTime() / 1000)}`);
+  });
+
   it('sends unsigned, and says so, when the sender has no identity', async () => {
     const other = await t.tenant();
     const res = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: other.auth }, payload: submission({ from: 'hr@elsewhere.example', to: ['carol@example.org'] }) });
