@@ -10,7 +10,7 @@ import {
 } from '../db/repositories/certificates.ts';
 import type { RecipientCertificateRow, TrustAnchorRow } from '../db/schema.ts';
 import { derOf, parseCertificate, parseCertificates, summarise, toPem, type Certificate } from '../pki/certificate.ts';
-import type { CertificateSource } from './certificate-source.ts';
+import { keyTransports, type CertificateSource, type KeyTransport } from './certificate-source.ts';
 import {
   anchorsFor,
   certificateFacts,
@@ -36,6 +36,7 @@ export interface CertificateView extends CertificateFacts {
   id: string;
   scope: string;
   source: CertificateSource;
+  keyTransport: KeyTransport;
   /** Validation for encryption to `scope`, now. */
   validation: ValidationView;
 }
@@ -45,6 +46,7 @@ export interface RecipientCertificateInput {
   certificate: string | Uint8Array;
   chain?: string | undefined;
   scope?: string | undefined;
+  keyTransport?: string | undefined;
 }
 
 /** Admin use case: a recipient's certificate, validated for encryption before it is stored. */
@@ -59,6 +61,10 @@ export async function importRecipientCertificate(
   if (!cert) throw new AppError('missing_field', '"certificate" is required', { field: 'certificate' });
   const chain = [...bundled, ...readCertificates(input.chain, 'chain')];
   const scope = scopeFor(cert, input.scope);
+  const keyTransport = input.keyTransport ?? 'rsaes-pkcs1-v1_5';
+  if (!keyTransports.includes(keyTransport as KeyTransport)) {
+    throw new AppError('invalid_field', `keyTransport must be one of ${keyTransports.join(', ')}`, { field: 'keyTransport' });
+  }
   const validation = await validateFor(ctx, principal.tenantId, cert, { purpose: 'encrypt', address: scope, chain }, options);
   requireValid(validation, `the certificate for ${scope}`);
   const s = summarise(cert);
@@ -75,6 +81,7 @@ export async function importRecipientCertificate(
       notBefore: s.notBefore,
       notAfter: s.notAfter,
       source: 'import',
+      keyTransport: keyTransport as KeyTransport,
     });
     return toCertificateView(row, toValidationView(validation));
   } catch (error) {
@@ -117,7 +124,7 @@ export async function findEncryptionCertificate(
   tenantId: string,
   address: string,
   options: PkiOptions = {},
-): Promise<{ id: string; certificate: Certificate } | undefined> {
+): Promise<{ id: string; certificate: Certificate; keyTransport: KeyTransport } | undefined> {
   const wanted = address.toLowerCase();
   const rows = await listRecipientCertificates(ctx.db, tenantId, scopesOf(wanted));
   const anchors = await anchorsFor(ctx.db, tenantId);
@@ -126,7 +133,7 @@ export async function findEncryptionCertificate(
       const certificate = parseCertificate(row.certificate);
       const chain = row.chainPem ? parseCertificates(row.chainPem) : [];
       const result = await validateFor(ctx, tenantId, certificate, { purpose: 'encrypt', address: wanted, chain }, options, anchors);
-      if (result.ok) return { id: row.id, certificate };
+      if (result.ok) return { id: row.id, certificate, keyTransport: row.keyTransport };
     }
   }
   return undefined;
@@ -147,6 +154,7 @@ function toCertificateView(row: RecipientCertificateRow, validation: ValidationV
     id: row.id,
     scope: row.scope,
     source: row.source,
+    keyTransport: row.keyTransport,
     ...certificateFacts(row),
     validation,
   };

@@ -15,7 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { certificateSources } from '../core/certificate-source.ts';
+import { certificateSources, keyTransports } from '../core/certificate-source.ts';
 import { messageModes, messageStatuses, recipientKinds, recipientStatuses, roles } from '../core/states.ts';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
@@ -156,6 +156,7 @@ export const events = pgTable(
 );
 
 export const certificateSourceEnum = pgEnum('certificate_source', certificateSources);
+export const keyTransportEnum = pgEnum('key_transport', keyTransports);
 
 /**
  * A tenant's signing identities: certificate, chain and private key (sealed with
@@ -205,6 +206,8 @@ export const recipientCertificates = pgTable(
     notBefore: timestamptz('not_before').notNull(),
     notAfter: timestamptz('not_after').notNull(),
     source: certificateSourceEnum('source').notNull(),
+    /** Key transport for RSA certificates (ignored for EC, which use key agreement). */
+    keyTransport: keyTransportEnum('key_transport').notNull().default('rsaes-pkcs1-v1_5'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -42,10 +42,18 @@ export async function protectMessage(deps: ProtectionDeps, message: MessageRow, 
       detail: { signed: true, signedBy, encrypted: false, reason: `no valid certificate for ${recipient.address}` },
     };
   }
-  const recipients = [{ certificate: derOf(recipientCertificate.certificate) }, { certificate: derOf(identity.certificate) }];
+  const recipients = [
+    { certificate: derOf(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport },
+    { certificate: derOf(identity.certificate) },
+  ];
   return {
     raw: await deps.smime().signThenEncrypt(raw, signer, recipients),
-    detail: { signed: true, signedBy, encrypted: true, encryptedFor: [describe(recipientCertificate.certificate), signedBy] },
+    detail: {
+      signed: true,
+      signedBy,
+      encrypted: true,
+      encryptedFor: [{ ...describe(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport }, signedBy],
+    },
   };
 }
 

@@ -34,7 +34,7 @@ describe('S/MIME in delivery', () => {
     };
     await call('/v1/trust-anchors', { certificate: ca.root.certPem });
     await call('/v1/identities', { certificate: sender.certPem, privateKey: sender.keyPem, chain: ca.intermediate.certPem });
-    await call('/v1/certificates', { certificate: anna.certPem, chain: ca.intermediate.certPem });
+    await call('/v1/certificates', { certificate: anna.certPem, chain: ca.intermediate.certPem, keyTransport: 'rsaes-oaep-sha256' });
     await t.startWorker();
   });
   afterAll(async () => {
@@ -63,6 +63,10 @@ describe('S/MIME in delivery', () => {
     const toAnna = await peer.mailTo('anna.muster@example.org');
     expect(toAnna.raw.toString('latin1')).toMatch(/^Content-Type: application\/pkcs7-mime; smime-type=enveloped-data/im);
     expect(toAnna.raw.toString('latin1')).not.toContain('Vertraulich');
+    // Her certificate was imported for OAEP: her key is wrapped with RSAES-OAEP, the sender's with PKCS#1 v1.5.
+    const structure = (await run('openssl', ['cms', '-cmsout', '-print', '-inform', 'SMIME'], toAnna.raw)).stdout.toString();
+    expect(structure).toMatch(/rsaesOaep/);
+    expect(structure).toMatch(/rsaEncryption/);
     const opened = await run('openssl', ['cms', '-decrypt', '-recip', await files.file('anna.crt', anna.certPem), '-inkey', await files.file('anna.key', anna.keyPem)], toAnna.raw);
     expect(opened.code, opened.stderr).toBe(0);
     const verified = await run('openssl', ['cms', '-verify', '-CAfile', caFile], opened.stdout);
@@ -91,7 +95,10 @@ describe('S/MIME in delivery', () => {
     };
     const signedBy = { serial: sender.cert.serialNumber.toLowerCase() };
     expect(delivered('anna.muster@example.org')).toMatchObject({ signed: true, encrypted: true, signedBy });
-    expect(delivered('anna.muster@example.org').encryptedFor[0].serial).toBe(anna.cert.serialNumber.toLowerCase());
+    expect(delivered('anna.muster@example.org').encryptedFor[0]).toMatchObject({
+      serial: anna.cert.serialNumber.toLowerCase(),
+      keyTransport: 'rsaes-oaep-sha256',
+    });
     expect(delivered('bob@example.org')).toMatchObject({ signed: true, encrypted: false, signedBy, reason: 'no valid certificate for bob@example.org' });
   });
 

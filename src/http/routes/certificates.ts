@@ -29,6 +29,7 @@ interface ImportCertificateBody {
   certificate: string;
   chain?: string;
   scope?: string;
+  keyTransport?: string;
 }
 
 const errorResponses = { '4xx': schemaRef('Error') };

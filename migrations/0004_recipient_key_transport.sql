@@ -1,0 +1,2 @@
+CREATE TYPE "public"."key_transport" AS ENUM('rsaes-pkcs1-v1_5', 'rsaes-oaep-sha256');--> statement-breakpoint
+ALTER TABLE "recipient_certificates" ADD COLUMN "key_transport" "key_transport" DEFAULT 'rsaes-pkcs1-v1_5' NOT NULL;
