@@ -12,6 +12,7 @@ import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
 import { startWorker, type Worker } from './worker/worker.ts';
+import { startRolloverCheck } from './worker/rollover-check.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
 import { createCrlStore } from './pki/crl-store.ts';
 import { readCertificateExpiry } from './observability/certificate-expiry.ts';
@@ -90,6 +91,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     log,
   });
   let smime: SmimePool | undefined;
+  const rollover = startRolloverCheck(runtime.database.db, log);
   const worker = startWorker(
     {
       db: runtime.database.db,
@@ -114,6 +116,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   return {
     worker,
     async close() {
+      await rollover.stop();
       await worker.stop();
       transport.close();
       await smime?.close();

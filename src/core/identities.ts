@@ -131,6 +131,7 @@ export async function chooseSigningIdentity(
 
 export interface RolloverWarning {
   id: string;
+  tenantId: string;
   scope: string;
   fingerprint: string;
   notAfter: Date;
@@ -138,12 +139,23 @@ export interface RolloverWarning {
 }
 
 /** Active identities that expire within `withinDays` (default 7): time to import their successor. */
-export async function identitiesNearExpiry(db: Db, tenantId: string, options: { now?: Date; withinDays?: number } = {}): Promise<RolloverWarning[]> {
+/** Identities that expire within `withinDays` (default 7): one tenant's, or with no tenant every tenant's. */
+export async function identitiesNearExpiry(
+  db: Db,
+  options: { tenantId?: string; now?: Date; withinDays?: number } = {},
+): Promise<RolloverWarning[]> {
   const now = options.now ?? new Date();
   const horizon = now.getTime() + (options.withinDays ?? ROLLOVER_WARNING_DAYS) * DAY;
-  return (await listSigningIdentities(db, tenantId, { activeOnly: true }))
+  return (await listSigningIdentities(db, options.tenantId, { activeOnly: true }))
     .filter((r) => r.notAfter >= now && r.notAfter.getTime() <= horizon)
-    .map((r) => ({ id: r.id, scope: r.scope, fingerprint: r.fingerprint, notAfter: r.notAfter, daysLeft: Math.floor((r.notAfter.getTime() - now.getTime()) / DAY) }));
+    .map((r) => ({
+      id: r.id,
+      tenantId: r.tenantId,
+      scope: r.scope,
+      fingerprint: r.fingerprint,
+      notAfter: r.notAfter,
+      daysLeft: Math.floor((r.notAfter.getTime() - now.getTime()) / DAY),
+    }));
 }
 
 export const identityKeyContext = (id: string) => `identity-key:${id}`;

@@ -96,7 +96,7 @@ describe('REST /v1/identities, /v1/certificates, /v1/trust-anchors', () => {
     expect(byDomain?.privateKey.equals(newer.keyDer)).toBe(true);
     expect(await choose('billing@elsewhere.example')).toBeUndefined();
 
-    expect((await identitiesNearExpiry(t.runtime.database.db, admin.tenantId)).map((w) => w.id)).toEqual([ids.older]);
+    expect((await identitiesNearExpiry(t.runtime.database.db, { tenantId: admin.tenantId })).map((w) => w.id)).toEqual([ids.older]);
 
     const retired = await call('DELETE', `/v1/identities/${ids.newer}`);
     expect(retired.json()).toMatchObject({ status: 'retired', retiredAt: expect.any(String) });

@@ -22,13 +22,18 @@ export async function findSigningIdentity(db: DbOrTx, tenantId: string, id: stri
 }
 
 /** Newest first; with `scopes`, only those scopes, and only the ones not retired. */
-export async function listSigningIdentities(db: DbOrTx, tenantId: string, filter: { scopes?: string[]; activeOnly?: boolean } = {}): Promise<SigningIdentityRow[]> {
+/** A tenant's identities; with `tenantId: undefined`, every tenant's (operator checks such as expiry). */
+export async function listSigningIdentities(
+  db: DbOrTx,
+  tenantId: string | undefined,
+  filter: { scopes?: string[]; activeOnly?: boolean } = {},
+): Promise<SigningIdentityRow[]> {
   return db
     .select()
     .from(signingIdentities)
     .where(
       and(
-        eq(signingIdentities.tenantId, tenantId),
+        tenantId === undefined ? undefined : eq(signingIdentities.tenantId, tenantId),
         filter.scopes && inArray(signingIdentities.scope, filter.scopes),
         filter.activeOnly ? isNull(signingIdentities.retiredAt) : undefined,
       ),
