@@ -97,6 +97,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
       db: runtime.database.db,
       cipher: runtime.cipher,
       crls: runtime.core.crls,
+      metrics: runtime.metrics,
       smime: () => (smime ??= createSmimePool()),
       transport,
       messageIdDomain: config.MESSAGE_ID_DOMAIN,

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SubmissionMetrics, SubmissionReport } from '../core/submit-message.ts';
 import type { Logger } from '../logger.ts';
 import type { JobResult } from '../worker/deliver-job.ts';
+import type { ProtectionMetrics } from '../worker/protect-message.ts';
 import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
 import type { CertificateExpiry } from './certificate-expiry.ts';
 
@@ -11,7 +12,7 @@ import type { CertificateExpiry } from './certificate-expiry.ts';
  * this file. One registry per runtime, never prom-client's global one, so two
  * runtimes in one process (tests) do not share counters.
  */
-export interface Metrics extends SubmissionMetrics {
+export interface Metrics extends SubmissionMetrics, ProtectionMetrics {
   readonly registry: Registry;
   delivery(outcome: JobResult | 'error', seconds: number): void;
   /** `route` is the route pattern (`/v1/messages/:id`), undefined when no route matched. */
@@ -51,6 +52,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     help: 'Time from claiming a delivery job to settling it (render, SMTP hand-over, bookkeeping), by outcome.',
     labelNames: ['outcome'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const smimeDuration = new Histogram({
+    name: 'sealpost_smime_duration_seconds',
+    help: 'Time to sign (sign) or sign and encrypt (sign_encrypt) one recipient copy, certificate lookup included.',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
   const httpDuration = new Histogram({
@@ -102,6 +110,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registry,
     submission(report: SubmissionReport) {
       submissions.inc({ door: report.door, mode: report.mode, outcome: report.outcome, ...(report.code && { code: report.code }) });
+    },
+    protection(operation, seconds) {
+      smimeDuration.observe({ operation }, seconds);
     },
     delivery(outcome, seconds) {
       deliveries.inc({ outcome });

@@ -7,10 +7,16 @@ import type { ContentCipher } from '../security/content-cipher.ts';
 import type { CrlSource } from '../pki/crl-store.ts';
 import type { SmimePool } from '../smime/index.ts';
 
+/** Where the stage reports how long signing (and encrypting) a copy took. */
+export interface ProtectionMetrics {
+  protection(operation: 'sign' | 'sign_encrypt', seconds: number): void;
+}
+
 export interface ProtectionDeps {
   db: Db;
   cipher: ContentCipher;
   crls?: CrlSource | undefined;
+  metrics?: ProtectionMetrics | undefined;
   /** Created on first use: tenants without a signing identity never start its threads. */
   smime: () => SmimePool;
 }
@@ -29,25 +35,28 @@ export interface Protected {
  * logbook says so. Which copy goes to the portal instead is the modes issue's.
  */
 export async function protectMessage(deps: ProtectionDeps, message: MessageRow, recipient: RecipientRow, raw: Buffer): Promise<Protected> {
+  const started = performance.now();
   const identity = await chooseSigningIdentity(deps, message.tenantId, message.fromAddress);
   if (!identity) {
     return { raw, detail: { signed: false, encrypted: false, reason: `no valid signing identity for ${message.fromAddress}` } };
   }
+  const report = (operation: 'sign' | 'sign_encrypt') => deps.metrics?.protection(operation, (performance.now() - started) / 1000);
   const signer = { certificate: derOf(identity.certificate), privateKey: identity.privateKey, chain: identity.chain.map(derOf) };
   const signedBy = describe(identity.certificate);
   const recipientCertificate = await findEncryptionCertificate(deps, message.tenantId, recipient.address);
   if (!recipientCertificate) {
-    return {
-      raw: await deps.smime().signMessage(raw, signer),
-      detail: { signed: true, signedBy, encrypted: false, reason: `no valid certificate for ${recipient.address}` },
-    };
+    const signed = await deps.smime().signMessage(raw, signer);
+    report('sign');
+    return { raw: signed, detail: { signed: true, signedBy, encrypted: false, reason: `no valid certificate for ${recipient.address}` } };
   }
   const recipients = [
     { certificate: derOf(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport },
     { certificate: derOf(identity.certificate) },
   ];
+  const enveloped = await deps.smime().signThenEncrypt(raw, signer, recipients);
+  report('sign_encrypt');
   return {
-    raw: await deps.smime().signThenEncrypt(raw, signer, recipients),
+    raw: enveloped,
     detail: {
       signed: true,
       signedBy,

@@ -102,6 +102,12 @@ describe('S/MIME in delivery', () => {
     expect(delivered('bob@example.org')).toMatchObject({ signed: true, encrypted: false, signedBy, reason: 'no valid certificate for bob@example.org' });
   });
 
+  it('times signing and sign-then-encrypt per copy', async () => {
+    const text = await t.runtime.metrics.registry.getSingleMetricAsString('sealpost_smime_duration_seconds');
+    expect(text).toMatch(/sealpost_smime_duration_seconds_count\{operation="sign_encrypt"\} [1-9]/);
+    expect(text).toMatch(/sealpost_smime_duration_seconds_count\{operation="sign"\} [1-9]/);
+  });
+
   it("exports when the tenant's signing identity expires, for alerting before it does", async () => {
     const text = await t.runtime.metrics.registry.getSingleMetricAsString('sealpost_certificate_expiry_timestamp_seconds');
     const tenantId = (await t.runtime.database.pool.query('SELECT tenant_id FROM signing_identities')).rows[0].tenant_id;
