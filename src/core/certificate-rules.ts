@@ -1,6 +1,6 @@
 import { listTrustAnchors } from '../db/repositories/certificates.ts';
 import type { DbOrTx } from '../db/client.ts';
-import { CertificateFormatError, parseCertificate, parseCertificates, summarise, type Certificate } from '../pki/certificate.ts';
+import { CertificateFormatError, derOf, parseCertificate, parseCertificates, summarise, type Certificate } from '../pki/certificate.ts';
 import type { Crl } from '../pki/crl.ts';
 import { PrivateKeyFormatError } from '../pki/private-key.ts';
 import { validateCertificate, type Purpose, type ValidationResult } from '../pki/validate.ts';
@@ -78,6 +78,12 @@ export async function validateFor(
     anchors: anchors ?? (await anchorsFor(pki.db, tenantId)),
     ...(crls && { crls }),
   });
+}
+
+/** The columns every stored identity and recipient certificate keeps about its certificate. */
+export function certificateColumns(cert: Certificate) {
+  const { fingerprint, subject, issuer, serial, notBefore, notAfter } = summarise(cert);
+  return { certificate: derOf(cert), fingerprint, subject, issuer, serial, notBefore, notAfter };
 }
 
 /** What the view of any stored certificate shows about the certificate itself. */

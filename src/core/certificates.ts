@@ -13,6 +13,7 @@ import { derOf, parseCertificate, parseCertificates, summarise, toPem, type Cert
 import { keyTransports, type CertificateSource, type KeyTransport } from './certificate-source.ts';
 import {
   anchorsFor,
+  certificateColumns,
   certificateFacts,
   type CertificateFacts,
   isDuplicate,
@@ -67,25 +68,19 @@ export async function importRecipientCertificate(
   }
   const validation = await validateFor(ctx, principal.tenantId, cert, { purpose: 'encrypt', address: scope, chain }, options);
   requireValid(validation, `the certificate for ${scope}`);
-  const s = summarise(cert);
+  const columns = certificateColumns(cert);
   try {
     const row = await insertRecipientCertificate(ctx.db, {
       tenantId: principal.tenantId,
       scope,
-      certificate: derOf(cert),
+      ...columns,
       chainPem: toPem(chain),
-      fingerprint: s.fingerprint,
-      subject: s.subject,
-      issuer: s.issuer,
-      serial: s.serial,
-      notBefore: s.notBefore,
-      notAfter: s.notAfter,
       source: 'import',
       keyTransport: keyTransport as KeyTransport,
     });
     return toCertificateView(row, toValidationView(validation));
   } catch (error) {
-    if (isDuplicate(error)) throw new AppError('certificate_exists', 'this recipient certificate is already stored', { fingerprint: s.fingerprint }, { cause: error });
+    if (isDuplicate(error)) throw new AppError('certificate_exists', 'this recipient certificate is already stored', { fingerprint: columns.fingerprint }, { cause: error });
     throw error;
   }
 }

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findSigningIdentity, insertSigningIdentity, listSigningIdentities, retireSigningIdentity } from '../db/repositories/certificates.ts';
 import type { SigningIdentityRow } from '../db/schema.ts';
-import { CertificateFormatError, derOf, parseCertificate, parseCertificates, summarise, toPem, type Certificate } from '../pki/certificate.ts';
+import { CertificateFormatError, parseCertificate, parseCertificates, toPem, type Certificate } from '../pki/certificate.ts';
 import { Pkcs12Error, readPkcs12, type Pkcs12Contents } from '../pki/pkcs12.ts';
 import { keyAlgorithmOf, keyMatchesCertificate, parsePrivateKey } from '../pki/private-key.ts';
-import { anchorsFor, certificateFacts, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, validateFor, validateStored, type CertificateFacts, type PkiOptions, type ValidationView } from './certificate-rules.ts';
+import { anchorsFor, certificateColumns, certificateFacts, isDuplicate, mapFormat, readCertificates, requireValid, scopeFor, toValidationView, validateFor, validateStored, type CertificateFacts, type PkiOptions, type ValidationView } from './certificate-rules.ts';
 import { scopesOf } from './certificates.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
@@ -42,27 +42,21 @@ export async function importIdentity(ctx: CoreContext, principal: Principal, inp
   const scope = scopeFor(certificate, input.scope);
   const validation = await validateFor(ctx, principal.tenantId, certificate, { purpose: 'sign', address: scope, chain }, options);
   requireValid(validation, `the certificate for ${scope}`);
-  const s = summarise(certificate);
+  const columns = certificateColumns(certificate);
   const id = randomUUID();
   try {
     const row = await insertSigningIdentity(ctx.db, {
       id,
       tenantId: principal.tenantId,
       scope,
-      certificate: derOf(certificate),
+      ...columns,
       chainPem: toPem(chain),
       privateKey: ctx.cipher.seal(privateKey, identityKeyContext(id)),
       keyAlgorithm: keyAlgorithmOf(privateKey),
-      fingerprint: s.fingerprint,
-      subject: s.subject,
-      issuer: s.issuer,
-      serial: s.serial,
-      notBefore: s.notBefore,
-      notAfter: s.notAfter,
     });
     return toIdentityView(row, toValidationView(validation), options.now ?? new Date());
   } catch (error) {
-    if (isDuplicate(error)) throw new AppError('certificate_exists', 'this signing identity is already stored', { fingerprint: s.fingerprint }, { cause: error });
+    if (isDuplicate(error)) throw new AppError('certificate_exists', 'this signing identity is already stored', { fingerprint: columns.fingerprint }, { cause: error });
     throw error;
   }
 }
