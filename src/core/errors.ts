@@ -1,3 +1,5 @@
+import { isTransientDatabaseError } from '../db/client.ts';
+
 /**
  * Every error a caller can see, by stable string code. REST answers
  * `{ code, message, details }` with the status below; SOAP answers a Fault whose
@@ -71,4 +73,17 @@ export function retryAfterSeconds(error: AppError): number | undefined {
   if (!error.retryable || error.status === 500) return undefined;
   const given = error.details?.retryAfterSeconds;
   return typeof given === 'number' && given > 0 ? given : 5;
+}
+
+/**
+ * Any failure as an AppError: itself when it is one; `unavailable` when the
+ * database cannot be reached (nothing was stored, the caller may retry);
+ * otherwise `internal_error`, the original kept as the cause.
+ */
+export function asAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isTransientDatabaseError(error)) {
+    return new AppError('unavailable', 'the database cannot be reached right now; nothing was stored, retry shortly', {}, { cause: error });
+  }
+  return new AppError('internal_error', 'something went wrong on our side; the request id identifies it in our logs', {}, { cause: error });
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { findMessageByIdempotencyKey, findRecipients } from '../db/repositories/messages.ts';
 import { insertSubmission } from '../db/repositories/submissions.ts';
-import { isTransientDatabaseError } from '../db/client.ts';
 import type { AttachmentRow, MessageRow, RecipientRow } from '../db/schema.ts';
 import type { CoreContext } from './context.ts';
-import { AppError, errorCodes, type ErrorCode } from './errors.ts';
+import { AppError, asAppError, errorCodes, type ErrorCode } from './errors.ts';
 import { messageModes, type MessageMode } from './states.ts';
 import { EventType } from './event-types.ts';
 import { toMessageView, type MessageView } from './message-view.ts';
@@ -54,7 +53,7 @@ export async function submitMessage(
     ctx.metrics?.submission({ door: options.via, mode: result.message.mode, outcome: result.replayed ? 'replayed' : 'accepted' });
     return result;
   } catch (error) {
-    const code: ErrorCode = error instanceof AppError ? error.code : isTransientDatabaseError(error) ? 'unavailable' : 'internal_error';
+    const { code } = asAppError(error);
     const mode = messageModes.find((m) => m === (input.mode ?? 'confidential')) ?? 'unknown';
     ctx.metrics?.submission({ door: options.via, mode, outcome: errorCodes[code].status < 500 ? 'refused' : 'failed', code });
     throw error;

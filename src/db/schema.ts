@@ -159,6 +159,24 @@ export const certificateSourceEnum = pgEnum('certificate_source', certificateSou
 export const keyTransportEnum = pgEnum('key_transport', keyTransports);
 
 /**
+ * What a signing identity and a recipient certificate both keep: the scope it is
+ * for (an address or a whole domain), the certificate (DER), the intermediates
+ * that came with it (PEM, to complete the path at validation), and the facts
+ * shown in lists (src/core/certificate-rules.ts certificateColumns fills them).
+ */
+const storedCertificateColumns = () => ({
+  scope: text('scope').notNull(),
+  certificate: bytea('certificate').notNull(),
+  chainPem: text('chain_pem').notNull().default(''),
+  fingerprint: text('fingerprint').notNull(),
+  subject: text('subject').notNull(),
+  issuer: text('issuer').notNull(),
+  serial: text('serial').notNull(),
+  notBefore: timestamptz('not_before').notNull(),
+  notAfter: timestamptz('not_after').notNull(),
+});
+
+/**
  * A tenant's signing identities: certificate, chain and private key (sealed with
  * the master key, associated data "identity-key:<id>"). Retired ones stay, to
  * decrypt old mail. `scope` is a sender address or a whole domain.
@@ -168,18 +186,9 @@ export const signingIdentities = pgTable(
   {
     id: uuid('id').primaryKey(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-    scope: text('scope').notNull(),
-    certificate: bytea('certificate').notNull(),
-    /** Intermediate (and root) certificates as PEM, in the order they came. */
-    chainPem: text('chain_pem').notNull().default(''),
+    ...storedCertificateColumns(),
     privateKey: bytea('private_key').notNull(),
     keyAlgorithm: text('key_algorithm').notNull(),
-    fingerprint: text('fingerprint').notNull(),
-    subject: text('subject').notNull(),
-    issuer: text('issuer').notNull(),
-    serial: text('serial').notNull(),
-    notBefore: timestamptz('not_before').notNull(),
-    notAfter: timestamptz('not_after').notNull(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     retiredAt: timestamptz('retired_at'),
   },
@@ -195,16 +204,7 @@ export const recipientCertificates = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
-    scope: text('scope').notNull(),
-    certificate: bytea('certificate').notNull(),
-    /** Intermediates that came with it (PEM), to complete the path at validation. */
-    chainPem: text('chain_pem').notNull().default(''),
-    fingerprint: text('fingerprint').notNull(),
-    subject: text('subject').notNull(),
-    issuer: text('issuer').notNull(),
-    serial: text('serial').notNull(),
-    notBefore: timestamptz('not_before').notNull(),
-    notAfter: timestamptz('not_after').notNull(),
+    ...storedCertificateColumns(),
     source: certificateSourceEnum('source').notNull(),
     /** Key transport for RSA certificates (ignored for EC, which use key agreement). */
     keyTransport: keyTransportEnum('key_transport').notNull().default('rsaes-pkcs1-v1_5'),

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, retryAfterSeconds, type ErrorCode } from '../core/errors.ts';
-import { isTransientDatabaseError } from '../db/client.ts';
+import { AppError, asAppError, retryAfterSeconds, type ErrorCode } from '../core/errors.ts';
 
 interface ValidationIssue {
   keyword: string;
@@ -62,13 +61,10 @@ export function toAppError(error: unknown): AppError {
   if (e instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new AppError('malformed_json', `the body is not valid JSON: ${e.message}`, {}, { cause: error });
   }
-  if (isTransientDatabaseError(error)) {
-    return new AppError('unavailable', 'the database cannot be reached right now; nothing was stored, retry shortly', {}, { cause: error });
-  }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new AppError('invalid_request', e.message, {}, { cause: error });
   }
-  return new AppError('internal_error', 'something went wrong on our side; the request id identifies it in our logs', {}, { cause: error });
+  return asAppError(error);
 }
 
 function fromValidation(issues: ValidationIssue[], part: string): AppError {
