@@ -11,7 +11,8 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
-import { startWorker, type Worker } from './worker/worker.ts';
+import { newWorkerId, startWorker, type JobHandlers, type Worker } from './worker/worker.ts';
+import { deliverJob, type DeliveryDeps } from './worker/deliver-job.ts';
 import { startRolloverCheck } from './worker/rollover-check.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
 import { createCrlStore } from './pki/crl-store.ts';
@@ -92,28 +93,34 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   });
   let smime: SmimePool | undefined;
   const rollover = startRolloverCheck(runtime.database.db, log);
-  const worker = startWorker(
-    {
-      db: runtime.database.db,
-      cipher: runtime.cipher,
-      crls: runtime.core.crls,
-      metrics: runtime.metrics,
-      smime: () => (smime ??= createSmimePool()),
-      transport,
-      messageIdDomain: config.MESSAGE_ID_DOMAIN,
-      backoff: { baseSeconds: config.RETRY_BASE_DELAY_SECONDS, maxSeconds: config.RETRY_MAX_DELAY_SECONDS },
-      retryWindowSeconds: config.RETRY_WINDOW_SECONDS,
+  const delivery: DeliveryDeps = {
+    db: runtime.database.db,
+    cipher: runtime.cipher,
+    crls: runtime.core.crls,
+    metrics: runtime.metrics,
+    smime: () => (smime ??= createSmimePool()),
+    transport,
+    workerId: newWorkerId(),
+    messageIdDomain: config.MESSAGE_ID_DOMAIN,
+    backoff: { baseSeconds: config.RETRY_BASE_DELAY_SECONDS, maxSeconds: config.RETRY_MAX_DELAY_SECONDS },
+    retryWindowSeconds: config.RETRY_WINDOW_SECONDS,
+  };
+  const handlers: JobHandlers = {
+    deliver: (job, jobLog) => deliverJob(delivery, job, jobLog),
+  };
+  const worker = startWorker(handlers, {
+    db: runtime.database.db,
+    workerId: delivery.workerId,
+    databaseUrl: runtime.database.url,
+    concurrency: config.WORKER_CONCURRENCY,
+    pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
+    leaseSeconds: config.OUTBOX_LEASE_SECONDS,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    log,
+    onJobDone: (job, result, seconds) => {
+      if (job.kind === 'deliver') runtime.metrics.delivery(result, seconds);
     },
-    {
-      databaseUrl: runtime.database.url,
-      concurrency: config.WORKER_CONCURRENCY,
-      pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
-      leaseSeconds: config.OUTBOX_LEASE_SECONDS,
-      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-      log,
-      onJobDone: (_job, result, seconds) => runtime.metrics.delivery(result, seconds),
-    },
-  );
+  });
   return {
     worker,
     async close() {

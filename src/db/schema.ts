@@ -123,20 +123,26 @@ export const attachments = pgTable(
   (t) => [index('attachments_message_idx').on(t.messageId, t.position)],
 );
 
-/** One row per delivery still owed; deleted when the recipient's delivery settles. */
+/**
+ * The work queue: one row per job still owed. `deliver` jobs (one per recipient copy)
+ * are deleted when that delivery settles; other kinds (src/outbox/job-kinds.ts) name
+ * their subject in message_id/recipient_id and carry the rest in `payload`.
+ */
 export const outbox = pgTable(
   'outbox',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    recipientId: uuid('recipient_id').notNull().references(() => recipients.id).unique(),
-    messageId: uuid('message_id').notNull().references(() => messages.id),
+    kind: text('kind').notNull().default('deliver'),
+    recipientId: uuid('recipient_id').references(() => recipients.id),
+    messageId: uuid('message_id').references(() => messages.id),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
     runAt: timestamptz('run_at').notNull().defaultNow(),
     attempts: integer('attempts').notNull().default(0),
     lockedBy: text('locked_by'),
     lockedUntil: timestamptz('locked_until'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
-  (t) => [index('outbox_due_idx').on(t.runAt)],
+  (t) => [index('outbox_due_idx').on(t.runAt), uniqueIndex('outbox_kind_recipient_idx').on(t.kind, t.recipientId)],
 );
 
 /** The logbook: append-only (a trigger in the migrations refuses UPDATE and DELETE). */

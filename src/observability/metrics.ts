@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SubmissionMetrics, SubmissionReport } from '../core/submit-message.ts';
 import type { Logger } from '../logger.ts';
-import type { JobResult } from '../worker/deliver-job.ts';
+import type { JobResult } from '../worker/worker.ts';
 import type { ProtectionMetrics } from '../worker/protect-message.ts';
 import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
 import type { CertificateExpiry } from './certificate-expiry.ts';
@@ -74,7 +74,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const expiry = cachedReader(options.readCertificateExpiry, ttl, options.log, 'certificate expiry');
   new Gauge({
     name: 'sealpost_outbox_jobs',
-    help: 'Delivery jobs in the outbox: due (waiting for a worker), leased (being delivered), scheduled (retry not yet due).',
+    help: 'Jobs in the outbox, all kinds: due (waiting for a worker), leased (being worked on), scheduled (a retry or a timed job not yet due).',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {

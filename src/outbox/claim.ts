@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
+import type { JobKind } from './job-kinds.ts';
 
 export interface ClaimedJob {
   id: number;
-  recipientId: string;
-  messageId: string;
+  kind: JobKind;
+  recipientId: string | null;
+  messageId: string | null;
+  payload: Record<string, unknown>;
   /** Attempts including this one. */
   attempts: number;
   /** True when another worker held this job and its lease ran out (it may have sent already). */
@@ -19,8 +22,10 @@ export interface ClaimedJob {
 export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
   const result = await db.execute<{
     id: number;
-    recipient_id: string;
-    message_id: string;
+    kind: JobKind;
+    recipient_id: string | null;
+    message_id: string | null;
+    payload: Record<string, unknown>;
     attempts: number;
     reclaimed: boolean;
   }>(sql`
@@ -38,11 +43,13 @@ export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, 
            attempts = o.attempts + 1
       FROM due
      WHERE o.id = due.id
-    RETURNING o.id, o.recipient_id, o.message_id, o.attempts, due.reclaimed`);
+    RETURNING o.id, o.kind, o.recipient_id, o.message_id, o.payload, o.attempts, due.reclaimed`);
   return result.rows.map((r) => ({
     id: r.id,
+    kind: r.kind,
     recipientId: r.recipient_id,
     messageId: r.message_id,
+    payload: r.payload,
     attempts: r.attempts,
     reclaimed: r.reclaimed,
   }));

@@ -9,6 +9,7 @@ import { completeJob } from '../outbox/complete.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
 import { retryDelaySeconds, type BackoffPolicy } from '../outbox/backoff.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
+import type { JobResult } from './worker.ts';
 import { renderMessage } from '../mime/render-message.ts';
 import { protectMessage, type ProtectionDeps } from './protect-message.ts';
 import type { MailTransport } from '../transport/smtp-transport.ts';
@@ -26,14 +27,13 @@ export interface DeliveryDeps extends ProtectionDeps {
   retryWindowSeconds: number;
 }
 
-export type JobResult = 'delivered' | 'retrying' | 'failed' | 'skipped';
-
 /**
  * One recipient's delivery, in three stages: begin (mark processing, committed
  * before anything leaves), render and send (no transaction held), settle (record
  * the outcome and remove or reschedule the job, in one transaction).
  */
-export async function deliverJob(deps: DeliveryDeps, job: ClaimedJob, log: Logger): Promise<JobResult> {
+export async function deliverJob(deps: DeliveryDeps, claimed: ClaimedJob, log: Logger): Promise<JobResult> {
+  const job = deliveryJob(claimed);
   const begun = await begin(deps, job);
   if (!begun) return 'skipped';
   const { message, recipient, recipients } = begun;
@@ -52,7 +52,15 @@ export async function deliverJob(deps: DeliveryDeps, job: ClaimedJob, log: Logge
   return settle(deps, job, message, recipient, outcome, protection);
 }
 
-async function begin(deps: DeliveryDeps, job: ClaimedJob) {
+/** A `deliver` job always names its message and recipient (src/db/repositories/submissions.ts queues them). */
+type DeliveryJob = ClaimedJob & { messageId: string; recipientId: string };
+
+function deliveryJob(job: ClaimedJob): DeliveryJob {
+  if (!job.messageId || !job.recipientId) throw new Error(`deliver job ${job.id} names no message or recipient`);
+  return job as DeliveryJob;
+}
+
+async function begin(deps: DeliveryDeps, job: DeliveryJob) {
   return deps.db.transaction(async (tx) => {
     const result = await transitionRecipients(tx, job.messageId, `worker:${deps.workerId}`, (_message, recipients) => {
       const recipient = recipients.find((r) => r.id === job.recipientId);
@@ -104,7 +112,7 @@ async function render(deps: DeliveryDeps, message: MessageRow, recipient: Recipi
 
 async function settle(
   deps: DeliveryDeps,
-  job: ClaimedJob,
+  job: DeliveryJob,
   message: MessageRow,
   recipient: RecipientRow,
   outcome: DeliveryOutcome,

@@ -1,12 +1,33 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.ts';
+import type { Db } from '../db/client.ts';
 import { claimDueJobs, type ClaimedJob } from '../outbox/claim.ts';
+import { isJobKind, type JobKind } from '../outbox/job-kinds.ts';
 import { extendLeases, releaseLeases } from '../outbox/lease.ts';
-import { deliverJob, type DeliveryDeps, type JobResult } from './deliver-job.ts';
+import { rescheduleJob } from '../outbox/reschedule.ts';
 import { listenForDeliveries } from './outbox-listener.ts';
 
+/** How a job ended, for logs and metrics. */
+export type JobResult = 'delivered' | 'retrying' | 'failed' | 'skipped' | 'done';
+
+/**
+ * Does one claimed job. It must complete, reschedule or otherwise settle the job
+ * before it resolves; if it throws, the job stays leased and is due again once
+ * the lease runs out.
+ */
+export type JobHandler = (job: ClaimedJob, log: Logger) => Promise<JobResult>;
+
+/** One handler per job kind: a kind without a handler cannot be queued. */
+export type JobHandlers = { readonly [K in JobKind]: JobHandler };
+
+/** A job of a kind this version does not know (queued by a newer one) waits this long for a worker that does. */
+const UNKNOWN_KIND_DELAY_SECONDS = 300;
+
 export interface WorkerOptions {
+  db: Db;
+  /** Stable id for leases and logs; generated when absent. */
+  workerId?: string;
   databaseUrl: string;
   concurrency: number;
   pollIntervalMs: number;
@@ -26,14 +47,14 @@ export interface Worker {
 export const newWorkerId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 /**
- * Drains the outbox: claims due jobs up to `concurrency`, delivers them, keeps
+ * Drains the outbox: claims due jobs up to `concurrency`, runs each through the handler of its kind, keeps
  * their leases alive while they run. Wakes on NOTIFY from a submission and polls
  * as a fallback (missed notifications, retries coming due, expired leases).
  */
-export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: string }, options: WorkerOptions): Worker {
-  const workerId = deps.workerId ?? newWorkerId();
+export function startWorker(handlers: JobHandlers, options: WorkerOptions): Worker {
+  const { db } = options;
+  const workerId = options.workerId ?? newWorkerId();
   const log = options.log.child({ workerId });
-  const delivery: DeliveryDeps = { ...deps, workerId };
   const inFlight = new Map<number, Promise<void>>();
   let running = true;
   let wake: (() => void) | undefined;
@@ -46,24 +67,31 @@ export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: 
   const listener = listenForDeliveries(options.databaseUrl, signal, log);
 
   const heartbeat = setInterval(() => {
-    extendLeases(deps.db, workerId, [...inFlight.keys()], options.leaseSeconds).catch((err: unknown) =>
+    extendLeases(db, workerId, [...inFlight.keys()], options.leaseSeconds).catch((err: unknown) =>
       log.warn({ err }, 'could not extend leases'),
     );
   }, (options.leaseSeconds * 1000) / 3);
   heartbeat.unref();
 
+  const handle = async (job: ClaimedJob, jobLog: Logger): Promise<JobResult> => {
+    if (isJobKind(job.kind)) return handlers[job.kind](job, jobLog);
+    jobLog.warn('no handler for this job kind in this version; leaving it for one that has');
+    await rescheduleJob(db, job.id, UNKNOWN_KIND_DELAY_SECONDS);
+    return 'skipped';
+  };
+
   const runJob = (job: ClaimedJob) => {
-    const jobLog = log.child({ messageId: job.messageId, recipientId: job.recipientId, attempt: job.attempts });
+    const jobLog = log.child({ job: job.id, kind: job.kind, messageId: job.messageId, recipientId: job.recipientId, attempt: job.attempts });
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const done = deliverJob(delivery, job, jobLog)
+    const done = handle(job, jobLog)
       .then((result) => {
-        jobLog.info({ result }, 'delivery job finished');
+        jobLog.info({ result }, 'job finished');
         options.onJobDone?.(job, result, seconds());
       })
       .catch((err: unknown) => {
         // The job stays leased; after the lease it is due again.
-        jobLog.error({ err }, 'delivery job failed unexpectedly');
+        jobLog.error({ err }, 'job failed unexpectedly');
         options.onJobDone?.(job, 'error', seconds());
       })
       .finally(() => {
@@ -80,10 +108,10 @@ export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: 
       let claimed = 0;
       if (free > 0) {
         try {
-          const jobs = await claimDueJobs(deps.db, workerId, free, options.leaseSeconds);
+          const jobs = await claimDueJobs(db, workerId, free, options.leaseSeconds);
           claimed = jobs.length;
           if (running) jobs.forEach(runJob);
-          else await releaseLeases(deps.db, workerId, jobs.map((j) => j.id));
+          else await releaseLeases(db, workerId, jobs.map((j) => j.id));
         } catch (err) {
           log.warn({ err }, 'could not claim jobs; will try again');
         }
@@ -117,7 +145,7 @@ export function startWorker(deps: Omit<DeliveryDeps, 'workerId'> & { workerId?: 
       const unfinished = [...inFlight.keys()];
       if (unfinished.length > 0) {
         log.warn({ jobs: unfinished.length }, 'handing back unfinished jobs at shutdown');
-        await releaseLeases(deps.db, workerId, unfinished).catch((err: unknown) => log.warn({ err }, 'could not release leases'));
+        await releaseLeases(db, workerId, unfinished).catch((err: unknown) => log.warn({ err }, 'could not release leases'));
       }
       await listener.close();
       log.info('worker stopped');

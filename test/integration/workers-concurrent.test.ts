@@ -3,6 +3,7 @@ import { simpleParser } from 'mailparser';
 import { createTestApp, submission, type TestApp } from '../support/app.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { startWorker, type Worker } from '../../src/worker/worker.ts';
+import { deliverJob } from '../../src/worker/deliver-job.ts';
 import { createSmtpTransport } from '../../src/transport/smtp-transport.ts';
 
 /** Several workers on one database split the outbox between them and never deliver a job twice. */
@@ -42,18 +43,34 @@ describe('three workers draining one outbox', () => {
       workers.push(
         startWorker(
           {
-            db: runtime.database.db,
-            cipher: runtime.cipher,
-            smime: () => {
-              throw new Error('no signing identity in this test');
-            },
-            transport,
-            workerId: `w${i}`,
-            messageIdDomain: config.MESSAGE_ID_DOMAIN,
-            backoff: { baseSeconds: 1, maxSeconds: 2 },
-            retryWindowSeconds: 3600,
+            deliver: (job, log) =>
+              deliverJob(
+                {
+                  db: runtime.database.db,
+                  cipher: runtime.cipher,
+                  smime: () => {
+                    throw new Error('no signing identity in this test');
+                  },
+                  transport,
+                  workerId: `w${i}`,
+                  messageIdDomain: config.MESSAGE_ID_DOMAIN,
+                  backoff: { baseSeconds: 1, maxSeconds: 2 },
+                  retryWindowSeconds: 3600,
+                },
+                job,
+                log,
+              ),
           },
-          { databaseUrl: runtime.database.url, concurrency: 2, pollIntervalMs: 100, leaseSeconds: 30, shutdownGraceMs: 5000, log: runtime.log },
+          {
+            db: runtime.database.db,
+            workerId: `w${i}`,
+            databaseUrl: runtime.database.url,
+            concurrency: 2,
+            pollIntervalMs: 100,
+            leaseSeconds: 30,
+            shutdownGraceMs: 5000,
+            log: runtime.log,
+          },
         ),
       );
     }
