@@ -37,6 +37,13 @@ export const configSchema = z.object({
   TLS_KEY_FILE: optionalString,
   TLS_CLIENT_CA_FILE: optionalString,
   CRL_FILES: optionalString,
+  CRL_URLS: optionalString.refine((v) => v === undefined || v.split(',').every((u) => u.trim() === '' || /^https?:\/\/[^\s]+$/.test(u.trim())), {
+    message: 'must be http:// or https:// URLs, comma-separated',
+  }),
+  CRL_FETCH: z.enum(['on', 'off']).default('off'),
+  OCSP: z.enum(['off', 'on', 'require']).default('off'),
+  OCSP_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional()),
+  REVOCATION_TIMEOUT_MS: positiveInt(5000),
 
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
   SMTP_TLS_CA_FILE: optionalString,

@@ -16,6 +16,8 @@ import { deliverJob, type DeliveryDeps } from './worker/deliver-job.ts';
 import { startRolloverCheck } from './worker/rollover-check.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
 import { createCrlStore } from './pki/crl-store.ts';
+import { createRevocationNetwork } from './pki/revocation-network.ts';
+import { createCmsEngine } from './smime/engine.ts';
 import { readCertificateExpiry } from './observability/certificate-expiry.ts';
 
 /**
@@ -57,11 +59,20 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
       log,
     });
     const crls = config.CRL_FILES ? await createCrlStore(config.CRL_FILES.split(',').map((f) => f.trim()).filter(Boolean)) : undefined;
+    const revocation = createRevocationNetwork({
+      crlUrls: config.CRL_URLS,
+      crlFetch: config.CRL_FETCH,
+      ocsp: config.OCSP,
+      ocspUrl: config.OCSP_URL,
+      timeoutMs: config.REVOCATION_TIMEOUT_MS,
+      engine: createCmsEngine(),
+    });
     const core: CoreContext = {
       db: database.db,
       cipher,
       metrics,
       ...(crls && { crls }),
+      ...(revocation && { revocation }),
       limits: {
         maxMessageBytes: config.MAX_MESSAGE_BYTES,
         maxRecipients: config.MAX_RECIPIENTS,
@@ -97,6 +108,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     db: runtime.database.db,
     cipher: runtime.cipher,
     crls: runtime.core.crls,
+    revocation: runtime.core.revocation,
     metrics: runtime.metrics,
     smime: () => (smime ??= createSmimePool()),
     transport,

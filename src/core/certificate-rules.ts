@@ -60,8 +60,8 @@ export async function anchorsFor(db: DbOrTx, tenantId: string): Promise<Certific
   return (await listTrustAnchors(db, tenantId)).map((row) => parseCertificate(row.certificate));
 }
 
-/** What validation reads: the database (trust anchors) and the configured CRLs. */
-export type PkiContext = Pick<CoreContext, 'db' | 'crls'>;
+/** What validation reads: the database (trust anchors), the configured CRLs and the revocation network (CRL URLs, OCSP). */
+export type PkiContext = Pick<CoreContext, 'db' | 'crls' | 'revocation'>;
 
 export async function validateFor(
   pki: PkiContext,
@@ -77,6 +77,7 @@ export async function validateFor(
     at: options.now ?? new Date(),
     anchors: anchors ?? (await anchorsFor(pki.db, tenantId)),
     ...(crls && { crls }),
+    ...(pki.revocation && { revocation: pki.revocation }),
   });
 }
 

@@ -115,7 +115,7 @@ export async function removeRecipientCertificate(ctx: CoreContext, principal: Pr
  * then one for its domain, newest first, valid for encryption now. None: undefined.
  */
 export async function findEncryptionCertificate(
-  ctx: Pick<CoreContext, 'db' | 'crls'>,
+  ctx: Pick<CoreContext, 'db' | 'crls' | 'revocation'>,
   tenantId: string,
   address: string,
   options: PkiOptions = {},

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.ts';
 import type { CrlSource } from '../pki/crl-store.ts';
+import type { RevocationNetwork } from '../pki/revocation.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { SubmissionLimits } from './submission.ts';
 import type { SubmissionMetrics } from './submit-message.ts';
@@ -13,4 +14,6 @@ export interface CoreContext {
   metrics?: SubmissionMetrics;
   /** Certificate revocation lists from CRL_FILES; without it, revocation is not checked. */
   crls?: CrlSource;
+  /** CRLs by URL and OCSP (CRL_URLS, CRL_FETCH, OCSP); without it, only CRL_FILES are consulted. */
+  revocation?: RevocationNetwork;
 }

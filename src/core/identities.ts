@@ -100,7 +100,7 @@ export interface ChosenIdentity {
  * (chain, validity, usage, revocation); newest first. Expired ones are never chosen.
  */
 export async function chooseSigningIdentity(
-  ctx: Pick<CoreContext, 'db' | 'cipher' | 'crls'>,
+  ctx: Pick<CoreContext, 'db' | 'cipher' | 'crls' | 'revocation'>,
   tenantId: string,
   senderAddress: string,
   options: PkiOptions = {},

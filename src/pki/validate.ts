@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { summarise, type Certificate } from './certificate.ts';
-import { crlReasonName, type Crl } from './crl.ts';
+import type { Crl } from './crl.ts';
+import { revocationProblem, type RevocationNetwork } from './revocation.ts';
 import { x509 } from './x509.ts';
 
 export type Purpose = 'sign' | 'encrypt';
@@ -14,7 +15,7 @@ export type ValidationResult =
       ok: false;
       check: ValidationCheck;
       reason: string;
-      /** The certificate may be fine, we only cannot tell (an expired CRL); policy may accept it. */
+      /** The certificate may be fine, we only cannot tell (stale CRL, unreachable CRL URL or OCSP responder, bad responder data). */
       soft?: true;
     };
 
@@ -27,6 +28,8 @@ export interface ValidationOptions {
   /** Intermediate certificates that may complete the path (e.g. from the PKCS#12 file or the signed message). */
   chain?: readonly Certificate[];
   crls?: readonly Crl[];
+  /** CRLs by URL and OCSP (src/pki/revocation.ts); absent: only `crls` are consulted. */
+  revocation?: RevocationNetwork;
 }
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
@@ -61,7 +64,7 @@ export async function validateCertificate(cert: Certificate, options: Validation
   const built = await buildPath(cert, options.chain ?? [], options.anchors, at);
   if (!built.ok) return fail('chain', built.reason);
 
-  const revoked = await revocationProblem(built.path, options.crls ?? [], at);
+  const revoked = await revocationProblem(built.path, options.crls ?? [], at, options.revocation, signedBy);
   if (revoked) return fail('revocation', revoked.reason, revoked.soft);
 
   return { ok: true, path: built.path };
@@ -75,12 +78,14 @@ function outsideValidity(cert: Certificate, at: Date, what: string): string | un
 
 function keyUsageProblem(cert: Certificate, purpose: Purpose): string | undefined {
   const usage = cert.getExtension(x509.KeyUsagesExtension);
+  const type = purpose === 'encrypt' ? createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType : undefined;
+  // An id-RSASSA-PSS key is for signatures only (RFC 4055 1.2): nothing can be encrypted to it, whatever keyUsage says.
+  if (type === 'rsa-pss') return 'the certificate carries an RSASSA-PSS key (id-RSASSA-PSS), which can only sign, not receive encrypted mail';
   // Absent keyUsage means no restriction (RFC 5280, 4.2.1.3).
   if (!usage) return undefined;
   if (purpose === 'sign') {
     return usage.usages & x509.KeyUsageFlags.digitalSignature ? undefined : 'the key usage does not allow digitalSignature, needed to sign';
   }
-  const type = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType;
   if (type === 'ec' || type === 'x25519' || type === 'x448') {
     return usage.usages & x509.KeyUsageFlags.keyAgreement ? undefined : 'the key usage does not allow keyAgreement, needed to encrypt to an EC key';
   }
@@ -160,34 +165,6 @@ async function signedBy(child: Certificate | Crl, issuer: Certificate): Promise<
   } catch {
     return false;
   }
-}
-
-/**
- * Each non-anchor certificate in the path is looked up in the CRL its issuer
- * signed, when one is configured. No CRL for an issuer means revocation is not
- * checked for it; a CRL past its nextUpdate is a soft failure.
- */
-async function revocationProblem(path: readonly Certificate[], crls: readonly Crl[], at: Date): Promise<{ reason: string; soft?: true } | undefined> {
-  for (let i = 0; i < path.length - 1; i++) {
-    const cert = path[i]!;
-    const issuer = path[i + 1]!;
-    const named = crls.filter((crl) => crl.issuer === issuer.subject);
-    if (named.length === 0) continue;
-    const authentic: Crl[] = [];
-    for (const crl of named) if (await signedBy(crl, issuer)) authentic.push(crl);
-    if (authentic.length === 0) return { reason: `the CRL of "${issuer.subject}" is not signed by that CA's key; revocation cannot be checked` };
-    const crl = authentic.reduce((newest, c) => (c.thisUpdate > newest.thisUpdate ? c : newest));
-    const serial = cert.serialNumber.toLowerCase();
-    const entry = crl.entries.find((e) => e.serialNumber.toLowerCase() === serial && e.revocationDate <= at);
-    if (entry) {
-      const why = crlReasonName(entry.reason);
-      return { reason: `the certificate ${describe(cert)} was revoked on ${entry.revocationDate.toISOString()}${why ? ` (${why})` : ''}` };
-    }
-    if (crl.nextUpdate && crl.nextUpdate < at) {
-      return { reason: `the CRL of "${issuer.subject}" is out of date (nextUpdate ${crl.nextUpdate.toISOString()}); revocation status unknown`, soft: true };
-    }
-  }
-  return undefined;
 }
 
 const describe = (cert: Certificate) => `"${cert.subject}", serial ${cert.serialNumber.toLowerCase()}`;

@@ -5,6 +5,7 @@ import { chooseSigningIdentity } from '../core/identities.ts';
 import { derOf, summarise, type Certificate } from '../pki/certificate.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { CrlSource } from '../pki/crl-store.ts';
+import type { RevocationNetwork } from '../pki/revocation.ts';
 import type { SmimePool } from '../smime/index.ts';
 
 /** Where the stage reports how long signing (and encrypting) a copy took. */
@@ -16,6 +17,8 @@ export interface ProtectionDeps {
   db: Db;
   cipher: ContentCipher;
   crls?: CrlSource | undefined;
+  /** CRLs by URL and OCSP (src/pki/revocation.ts), consulted when choosing certificates. */
+  revocation?: RevocationNetwork | undefined;
   metrics?: ProtectionMetrics | undefined;
   /** Created on first use: tenants without a signing identity never start its threads. */
   smime: () => SmimePool;

@@ -33,6 +33,10 @@ export interface UserCertOptions {
   keyUsage?: number;
   /** EKU OIDs; default [emailProtection]; null for no EKU extension. */
   eku?: string[] | null;
+  /** authorityInfoAccess OCSP responder URLs. */
+  ocspUrls?: string[];
+  /** CRL distribution point URLs. */
+  crlUrls?: string[];
 }
 
 export interface SmimeCa {
@@ -45,6 +49,7 @@ export interface SmimeCa {
 
 export const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 export const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+export const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 
 /** root → intermediate → user certificates, generated in the test; never a checked-in key. */
 export async function createSmimeCa(name = 'Sealpost S/MIME Test'): Promise<SmimeCa> {
@@ -109,6 +114,8 @@ export async function createSmimeCa(name = 'Sealpost S/MIME Test'): Promise<Smim
           new x509.KeyUsagesExtension(usage, true),
           ...(eku ? [new x509.ExtendedKeyUsageExtension(eku)] : []),
           ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+          ...(o.ocspUrls?.length ? [new x509.AuthorityInfoAccessExtension({ ocsp: o.ocspUrls })] : []),
+          ...(o.crlUrls?.length ? [new x509.CRLDistributionPointsExtension(o.crlUrls)] : []),
           await x509.AuthorityKeyIdentifierExtension.create(interCert),
         ],
       });
