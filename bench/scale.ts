@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -22,13 +22,11 @@ import { freePort } from '../test/support/local.ts';
 import { adminQuery, createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
 import { gitInfo, loadSnapshot, machineInfo } from './lib/machine.ts';
 import { pdfLike } from './lib/payload.ts';
-import { projectRoot } from './lib/children.ts';
+import { writeResultFile } from './lib/results.ts';
+import { runSealpost, sealpostBin, stopProcess, waitReady } from './lib/sealpost-cli.ts';
+import { intSetting } from './lib/settings.ts';
 
-const setting = (name: string, fallback: number) => {
-  const n = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-};
+const setting = (name: string, fallback: number) => intSetting(name, fallback);
 const settings = {
   messages: setting('SCALE_MESSAGES', 1000),
   attachmentBytes: setting('SCALE_ATTACHMENT_KB', 200) * 1024,
@@ -37,7 +35,7 @@ const settings = {
   apis: setting('SCALE_APIS', 2),
   budgetSeconds: setting('SCALE_BUDGET_SECONDS', 600),
 };
-const bin = join(projectRoot, 'bin', 'sealpost.js');
+const bin = sealpostBin;
 const children: ChildProcess[] = [];
 
 async function main(): Promise<number> {
@@ -68,8 +66,8 @@ async function main(): Promise<number> {
       MESSAGE_ID_DOMAIN: 'scale.test',
       RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
     };
-    await runToEnd([bin, 'migrate'], env);
-    const { apiKey } = JSON.parse(await runToEnd([bin, 'tenant', 'create', 'scale', '--json'], env)) as { apiKey: string };
+    await runSealpost(['migrate'], env);
+    const { apiKey } = JSON.parse(await runSealpost(['tenant', 'create', 'scale', '--json'], env)) as { apiKey: string };
 
     const apiPorts: number[] = [];
     for (let i = 0; i < settings.apis; i++) {
@@ -144,17 +142,14 @@ async function main(): Promise<number> {
         `duplicates ${duplicates}, ${result.deliveriesPerSecond} deliveries/s over ${settings.workers} workers`,
     );
     console.log(`load at end: ${result.load.end.uptime}`);
-    const resultsDir = join(projectRoot, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `scale-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const file = writeResultFile('scale', startedAt, result);
     console.log(`results: ${file}`);
     const ok = failed === 0 && duplicates === 0 && perWorker.length === settings.workers;
     if (!ok) console.error('FAIL: refused submissions, duplicates, or a worker that delivered nothing');
     return ok ? 0 : 1;
   } finally {
     clearTimeout(deadline);
-    await Promise.all(children.map((c) => stop(c)));
+    await Promise.all(children.map((c) => stopProcess(c)));
     await sink.close();
     await database?.stop().catch(() => {});
     rmSync(tempDir, { recursive: true, force: true });
@@ -169,34 +164,6 @@ function start(name: string, args: string[], env: Record<string, string>, tempDi
     if (code !== 0 && signal !== 'SIGTERM') writeFileSync(join(tempDir, `${name}.stderr`), errors);
   });
   children.push(child);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-function runToEnd(args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`sealpost ${args.slice(1).join(' ')} exited ${code}: ${err}`))));
-  });
-}
-
-async function waitReady(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
-    if (status === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the API on port ${port} did not become ready`);
 }
 
 /** An SMTP sink counting copies by Message-ID (loopback, no TLS: the transport is not what is measured). */

@@ -103,7 +103,7 @@ const steps: Array<[string, () => unknown]> = [
   ['pg-protocol: serialise Bind with the sealed attachment', () => serialize.bind({ values: [sealed] })],
   ['toMessageView + JSON.stringify (response body)', () => JSON.stringify(toMessageView(
     { id: randomUUID(), tenantId: 't', status: 'accepted', mode: 'confidential', fromAddress: 'a@example.com', language: 'en', reference: 'r', content: sealed,
-      sizeBytes: 1, submittedBy: 'k', idempotencyKey: null, requestHash: null, createdAt: new Date(), updatedAt: new Date() },
+      sizeBytes: 1, submittedBy: 'k', idempotencyKey: null, requestHash: null, createdAt: new Date(), updatedAt: new Date(), contentDeletedAt: null },
     [])) ],
 ];
 

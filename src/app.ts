@@ -15,9 +15,17 @@ import { messageRoutes } from './http/routes/messages.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { certificateRoutes } from './http/routes/certificates.ts';
+import { proofRoutes } from './http/routes/proofs.ts';
+import { transportPolicyRoutes } from './http/routes/transport-policies.ts';
 import { OneLinePerRequest } from './http/request-log.ts';
 import { RequestThrottle } from './http/throttle.ts';
+import { serverTimeouts } from './http/server-timeouts.ts';
+import { BackPressure } from './http/back-pressure.ts';
+import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { soapRoutes } from './soap/plugin.ts';
+import { portalRoutes } from './portal/plugin.ts';
+import { receiptRoutes } from './http/routes/receipts.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 
 export interface AppDeps {
   config: Config;
@@ -35,8 +43,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Builds the HTTP application; listening is the caller's business (server.ts, or inject in tests). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The HTTPS variant has another server type parameter; routes do not care which.
+  const timeouts = serverTimeouts(deps.config);
   const app = (Fastify as unknown as (o: object) => FastifyInstance)({
-    ...(deps.https && { https: deps.https }),
+    ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : { http: timeouts.node }),
+    ...timeouts.fastify,
     loggerInstance: deps.log,
     logController: new OneLinePerRequest(),
     genReqId: (req: IncomingMessage) => {
@@ -45,7 +55,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // No coercion: a body's `"subject": 42` is refused, not turned into "42" (query strings parse their own numbers).
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
-    requestTimeout: 120_000,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
@@ -73,8 +82,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authFailureWindowMs: deps.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
     requestsPerMinute: deps.config.RATE_LIMIT_PER_KEY_PER_MINUTE,
   });
-  await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config, throttle });
+  const backPressure = new BackPressure(
+    {
+      maxDueJobs: deps.config.OVERLOAD_MAX_DUE_JOBS,
+      maxDueAgeSeconds: deps.config.OVERLOAD_MAX_DUE_AGE_SECONDS,
+      maxDatabaseWaiting: deps.config.OVERLOAD_MAX_DB_WAITING,
+      checkIntervalMs: deps.config.OVERLOAD_CHECK_INTERVAL_MS,
+    },
+    deps.pool,
+    () => readOutboxSnapshot(deps.core.db),
+    deps.log,
+  );
+  await app.register(messageRoutes, { prefix: '/v1', core: deps.core, config: deps.config, throttle, backPressure });
   await app.register(certificateRoutes, { prefix: '/v1', core: deps.core, throttle });
-  await app.register(soapRoutes, { core: deps.core, config: deps.config, throttle });
+  await app.register(proofRoutes, { prefix: '/v1', core: deps.core, throttle });
+  await app.register(transportPolicyRoutes, { prefix: '/v1', core: deps.core, throttle });
+  await app.register(soapRoutes, { core: deps.core, config: deps.config, throttle, backPressure });
+  await app.register(portalRoutes, { core: deps.core, config: deps.config });
+  await app.register(receiptRoutes, { prefix: '/v1', core: deps.core, throttle });
+  await app.register(webhookRoutes, { prefix: '/v1', core: deps.core, throttle });
   return app;
 }

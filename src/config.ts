@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseMasterKey } from './security/master-key.ts';
 
@@ -68,14 +69,89 @@ export const configSchema = z.object({
   RETRY_MAX_DELAY_SECONDS: positiveInt(3600),
   RETRY_WINDOW_SECONDS: positiveInt(24 * 3600),
   SMTP_TIMEOUT_MS: positiveInt(60_000),
+  // Transport (docs/transport.md): routing, the global default policy, DNS, connection limits.
+  DELIVERY_ROUTE: z.enum(['sink', 'mx']).default('sink'),
+  TRANSPORT_POLICY: z.enum(['opportunistic', 'enforced-tls', 'mutual-tls']).default('opportunistic'),
+  TRANSPORT_CLIENT_CERT_FILE: optionalString,
+  TRANSPORT_CLIENT_KEY_FILE: optionalString,
+  DNS_SERVERS: optionalString.refine((v) => v === undefined || v.split(',').every((s) => isDnsServer(s.trim())), {
+    message: 'must be comma-separated IP addresses, each optionally with a port (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53)',
+  }),
+  MX_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  SMTP_MAX_CONNECTIONS: positiveInt(20),
+  SMTP_MAX_CONNECTIONS_PER_DESTINATION: positiveInt(5),
+  DELIVERY_DELAY_WARNING_SECONDS: positiveInt(12 * 3600),
 
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+
+  // Evidence (docs/evidence.md): the service's evidence identity and the policy evidence names.
+  EVIDENCE_CERT_FILE: optionalString,
+  EVIDENCE_KEY_FILE: optionalString,
+  EVIDENCE_POLICY_ID: z.string().min(1).max(200).default('urn:sealpost:evidence-policy:v1'),
+
+  // Recipient portal (docs/modes.md): link lifetime, the registered acceptance period, guessing limits.
+  PORTAL_TOKEN_TTL_DAYS: positiveInt(30),
+  REGISTERED_ACCEPTANCE_DAYS: positiveInt(7),
+  PORTAL_FAILURE_LIMIT: positiveInt(20),
+  PORTAL_FAILURE_WINDOW_SECONDS: positiveInt(300),
+  // Portal accounts (docs/modes.md): lockout, sessions, one-time codes, automatic acceptance of registered mail.
+  PORTAL_LOGIN_FAILURE_LIMIT: positiveInt(5),
+  PORTAL_LOCKOUT_MINUTES: positiveInt(15),
+  PORTAL_SESSION_IDLE_MINUTES: positiveInt(20),
+  PORTAL_SESSION_MAX_HOURS: positiveInt(12),
+  PORTAL_CODE_TTL_MINUTES: positiveInt(15),
+  PORTAL_AUTO_ACCEPT_DOMAINS: optionalString
+    .refine((v) => v === undefined || v.split(',').every((d) => /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(d.trim())), {
+      message: 'a comma-separated list of domain names (example.com,partner.example)',
+    }),
+
+  // Webhooks (docs/webhooks.md): per-attempt timeout and how long an event is retried (backoff: RETRY_BASE/MAX_DELAY_SECONDS).
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_RETRY_WINDOW_SECONDS: positiveInt(24 * 3600),
+
+  // Retention (docs/operations.md): content is emptied RETENTION_DAYS after submission; unset = kept for ever.
+  RETENTION_DAYS: z.coerce.number().positive().max(36_500).optional(),
+  RETENTION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+
+  // Server-side timeouts against slow or stalled clients (docs/reliability.md).
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(15_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
+  HTTP_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+
+  // Back-pressure on submissions (0 turns a check off; docs/reliability.md).
+  OVERLOAD_MAX_DUE_JOBS: z.coerce.number().int().min(0).default(100_000),
+  OVERLOAD_MAX_DUE_AGE_SECONDS: z.coerce.number().int().min(0).default(600),
+  OVERLOAD_MAX_DB_WAITING: z.coerce.number().int().min(0).default(200),
+  OVERLOAD_CHECK_INTERVAL_MS: positiveInt(1000),
+
+  // SMTP ingress (docs/ingress.md): business software and mail gateways submitting over SMTP.
+  SMTP_INGRESS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SMTP_INGRESS_HOST: optionalString,
+  SMTP_INGRESS_TLS_CERT_FILE: optionalString,
+  SMTP_INGRESS_TLS_KEY_FILE: optionalString,
+  SMTP_INGRESS_CLIENT_CA_FILE: optionalString,
+  SMTP_INGRESS_ROUTING_SUFFIX: optionalString.refine((v) => v === undefined || /^\.[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(v), {
+    message: 'must be a domain suffix starting with a dot, such as .secure.example.com',
+  }),
+  SMTP_INGRESS_DEFAULT_MODE: z.enum(['confidential', 'personal', 'registered']).default('confidential'),
+  SMTP_INGRESS_TENANT_MODES: optionalString.refine(
+    (v) => v === undefined || v.split(',').every((e) => /^\s*[0-9a-f-]{36}\s*=\s*(confidential|personal|registered)\s*$/i.test(e)),
+    { message: 'must be <tenant id>=<confidential|personal|registered>, comma-separated' },
+  ),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function isDnsServer(text: string): boolean {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  const [host, port] = m ? [m[1]!, m[2]] : [text, undefined];
+  return isIP(host) !== 0 && (port === undefined || (Number(port) > 0 && Number(port) < 65536));
 }
 
 function isMasterKey(text: string): boolean {
@@ -104,6 +180,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (config.TLS_CLIENT_CA_FILE && !config.TLS_CERT_FILE) {
     throw new ConfigError('invalid configuration:\n  TLS_CLIENT_CA_FILE requires TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+  if (Boolean(config.TRANSPORT_CLIENT_CERT_FILE) !== Boolean(config.TRANSPORT_CLIENT_KEY_FILE)) {
+    throw new ConfigError('invalid configuration:\n  TRANSPORT_CLIENT_CERT_FILE and TRANSPORT_CLIENT_KEY_FILE must be set together');
+  }
+  if (Boolean(config.SMTP_INGRESS_TLS_CERT_FILE) !== Boolean(config.SMTP_INGRESS_TLS_KEY_FILE)) {
+    throw new ConfigError('invalid configuration:\n  SMTP_INGRESS_TLS_CERT_FILE and SMTP_INGRESS_TLS_KEY_FILE must be set together');
+  }
+  if (config.SMTP_INGRESS_PORT !== undefined && !config.SMTP_INGRESS_TLS_CERT_FILE && !config.TLS_CERT_FILE) {
+    throw new ConfigError('invalid configuration:\n  SMTP_INGRESS_PORT requires a certificate for STARTTLS: SMTP_INGRESS_TLS_CERT_FILE/SMTP_INGRESS_TLS_KEY_FILE or TLS_CERT_FILE/TLS_KEY_FILE');
+  }
+  if (Boolean(config.EVIDENCE_CERT_FILE) !== Boolean(config.EVIDENCE_KEY_FILE)) {
+    throw new ConfigError('invalid configuration:\n  EVIDENCE_CERT_FILE and EVIDENCE_KEY_FILE must be set together');
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   return Object.freeze(config);
 }

@@ -11,14 +11,24 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { readOutboxSnapshot } from './observability/outbox-snapshot.ts';
 import { startLocalSink, type LocalSink } from './transport/local-sink.ts';
 import { createSmtpTransport, type MailTransport } from './transport/smtp-transport.ts';
+import { createMxResolver } from './transport/mx-resolver.ts';
+import { defaultTransportPolicy } from './core/transport-policies.ts';
 import { newWorkerId, startWorker, type JobHandlers, type Worker } from './worker/worker.ts';
 import { deliverJob, type DeliveryDeps } from './worker/deliver-job.ts';
 import { startRolloverCheck } from './worker/rollover-check.ts';
+import { evidenceJob, type EvidenceDeps } from './evidence/evidence-job.ts';
+import { loadServiceEvidenceIdentity } from './evidence/service-identity.ts';
+import type { EvidenceIdentity } from './core/evidence-identity.ts';
+import { portalAccountPolicy, portalDeliverySettings } from './portal/links.ts';
+import { codeJob } from './portal/code-job.ts';
+import { expiryJob } from './portal/expiry-job.ts';
 import { createSmimePool, type SmimePool } from './smime/index.ts';
 import { createCrlStore } from './pki/crl-store.ts';
 import { createRevocationNetwork } from './pki/revocation-network.ts';
 import { createCmsEngine } from './smime/engine.ts';
 import { readCertificateExpiry } from './observability/certificate-expiry.ts';
+import { webhookJob, type WebhookDeps } from './webhooks/webhook-job.ts';
+import { retentionSweepJob, scheduleRetentionSweep, type RetentionSettings } from './core/retention.ts';
 
 /**
  * The composition root: the database (given or embedded), migrations, the
@@ -91,17 +101,11 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   const { config, log } = runtime;
   let sink: LocalSink | undefined;
   let url = config.SMTP_URL;
-  if (!url) {
+  if (!url && config.DELIVERY_ROUTE !== 'mx') {
     sink = await startLocalSink({ directory: join(config.DATA_DIR, 'mail'), port: config.SMTP_SINK_PORT, log });
     url = sink.url;
   }
-  const transport: MailTransport = createSmtpTransport({
-    url,
-    caFile: config.SMTP_TLS_CA_FILE,
-    timeoutMs: config.SMTP_TIMEOUT_MS,
-    maxConnections: config.WORKER_CONCURRENCY,
-    log,
-  });
+  const transport: MailTransport = createTransport(config, log, url, sink !== undefined);
   let smime: SmimePool | undefined;
   const rollover = startRolloverCheck(runtime.database.db, log);
   const delivery: DeliveryDeps = {
@@ -116,9 +120,46 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     messageIdDomain: config.MESSAGE_ID_DOMAIN,
     backoff: { baseSeconds: config.RETRY_BASE_DELAY_SECONDS, maxSeconds: config.RETRY_MAX_DELAY_SECONDS },
     retryWindowSeconds: config.RETRY_WINDOW_SECONDS,
+    delayWarningSeconds: config.DELIVERY_DELAY_WARNING_SECONDS,
+    portal: portalDeliverySettings(config),
   };
+  let serviceEvidenceIdentity: Promise<EvidenceIdentity> | undefined;
+  const evidenceDeps: EvidenceDeps = {
+    db: runtime.database.db,
+    cipher: runtime.cipher,
+    pki: runtime.core,
+    messageIdDomain: config.MESSAGE_ID_DOMAIN,
+    policyId: config.EVIDENCE_POLICY_ID,
+    // Loaded on first use; a failure (unreadable file) is retried by the next job, not remembered.
+    serviceIdentity: () =>
+      (serviceEvidenceIdentity ??= loadServiceEvidenceIdentity(
+        { certFile: config.EVIDENCE_CERT_FILE, keyFile: config.EVIDENCE_KEY_FILE, dataDir: config.DATA_DIR },
+        log,
+      ).catch((error: unknown) => {
+        serviceEvidenceIdentity = undefined;
+        throw error;
+      })),
+  };
+  const webhookDeps: WebhookDeps = {
+    db: runtime.database.db,
+    cipher: runtime.cipher,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    backoff: delivery.backoff,
+    retryWindowSeconds: config.WEBHOOK_RETRY_WINDOW_SECONDS,
+  };
+  const retention: RetentionSettings = {
+    days: config.RETENTION_DAYS,
+    batchSize: config.RETENTION_BATCH_SIZE,
+    intervalSeconds: config.RETENTION_SWEEP_INTERVAL_SECONDS,
+  };
+  if (retention.days !== undefined) await scheduleRetentionSweep(runtime.database.db);
   const handlers: JobHandlers = {
     deliver: (job, jobLog) => deliverJob(delivery, job, jobLog),
+    evidence: (job, jobLog) => evidenceJob(evidenceDeps, job, jobLog),
+    webhook: (job, jobLog) => webhookJob(webhookDeps, job, jobLog),
+    retention: (job, jobLog) => retentionSweepJob(runtime.database.db, retention, job, jobLog),
+    portal_code: (job, jobLog) => codeJob({ ...delivery, accounts: portalAccountPolicy(config) }, job, jobLog),
+    registered_expiry: (job, jobLog) => expiryJob(delivery, job, jobLog),
   };
   const worker = startWorker(handlers, {
     db: runtime.database.db,
@@ -143,6 +184,26 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
       await sink?.close();
     },
   };
+}
+
+/** The SMTP transport: SMTP_URL (or the sink) as relay, else direct MX delivery; policies per recipient domain (docs/transport.md). */
+function createTransport(config: Config, log: Logger, url: string | undefined, sink: boolean): MailTransport {
+  return createSmtpTransport({
+    url,
+    sink,
+    caFile: config.SMTP_TLS_CA_FILE,
+    ...(!url && {
+      mx: {
+        resolver: createMxResolver({ servers: config.DNS_SERVERS?.split(',').map((s) => s.trim()), timeoutMs: config.SMTP_TIMEOUT_MS }),
+        port: config.MX_PORT,
+      },
+    }),
+    defaultPolicy: defaultTransportPolicy(config.TRANSPORT_POLICY, config.TRANSPORT_CLIENT_CERT_FILE, config.TRANSPORT_CLIENT_KEY_FILE),
+    timeoutMs: config.SMTP_TIMEOUT_MS,
+    maxConnections: config.SMTP_MAX_CONNECTIONS,
+    maxConnectionsPerDestination: config.SMTP_MAX_CONNECTIONS_PER_DESTINATION,
+    log,
+  });
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {

@@ -16,6 +16,12 @@ export function killAllChildrenNow(): void {
   live.clear();
 }
 
+/** Registers a child started elsewhere (bench/lib/process-slot.ts), so killAllChildrenNow covers it too. */
+export function trackChild(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 export interface ServerChild {
   name: string;
   pid: number;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freePort, withDatabase } from '../../test/support/local.ts';
 
@@ -13,22 +13,48 @@ export interface DatabaseServer {
   dataDir?: string;
   version: string;
   stop(): Promise<void>;
+  /**
+   * Embedded and started `restartable` only: stops the cluster (fast shutdown:
+   * sessions are cut, open transactions roll back), waits `downMs`, and starts it
+   * again on the same data directory and port. Undefined with DATABASE_URL.
+   */
+  restart?(downMs: number): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise an embedded PostgreSQL under `tempDir` on a free loopback port. */
-export async function startDatabaseServer(tempDir: string): Promise<DatabaseServer> {
+/**
+ * DATABASE_URL when set, otherwise an embedded PostgreSQL under `tempDir` on a
+ * free loopback port. `restartable` keeps the data directory across stops (the
+ * caller removes `tempDir`) and adds `restart`.
+ */
+export async function startDatabaseServer(tempDir: string, options: { restartable?: boolean } = {}): Promise<DatabaseServer> {
   const given = process.env.DATABASE_URL?.trim();
   if (given) {
     return { adminUrl: given, kind: 'external', version: await serverVersion(given), stop: async () => {} };
   }
   const dataDir = join(tempDir, 'pg');
-  const embedded = await startEmbeddedPostgres({
+  const start = async (port: number) =>
+    startEmbeddedPostgres({ dataDir, port, log: createLogger('error', 'stderr'), persistent: options.restartable === true });
+  const port = await freePort();
+  let embedded: EmbeddedDatabase | undefined = await start(port);
+  const server: DatabaseServer = {
+    adminUrl: embedded.url,
+    kind: 'embedded',
     dataDir,
-    port: await freePort(),
-    log: createLogger('error', 'stderr'),
-    persistent: false,
-  });
-  return { adminUrl: embedded.url, kind: 'embedded', dataDir, version: await serverVersion(embedded.url), stop: () => embedded.stop() };
+    version: await serverVersion(embedded.url),
+    stop: async () => {
+      await embedded?.stop();
+      embedded = undefined;
+    },
+  };
+  if (options.restartable) {
+    server.restart = async (downMs) => {
+      await embedded?.stop();
+      embedded = undefined;
+      await new Promise((r) => setTimeout(r, downMs));
+      embedded = await start(port);
+    };
+  }
+  return server;
 }
 
 /** A new, empty database on the server; its URL and a drop function. */

@@ -113,3 +113,16 @@ export function postgresCpuSeconds(dataDir: string | undefined): number | undefi
   }
   return total;
 }
+
+/** Resident memory of a process from /proc/<pid>/status: now (VmRSS) and its peak so far (VmHWM), in bytes. */
+export function processMemory(pid: number): { rssBytes: number; peakBytes: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const rssBytes = kib('VmRSS');
+    const peakBytes = kib('VmHWM');
+    return Number.isFinite(rssBytes) && Number.isFinite(peakBytes) ? { rssBytes, peakBytes } : undefined;
+  } catch {
+    return undefined;
+  }
+}

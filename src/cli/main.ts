@@ -7,8 +7,12 @@ import { createApiKey, createTenant } from '../core/tenants.ts';
 import { AppError } from '../core/errors.ts';
 import { roles, type Role } from '../core/states.ts';
 import { certCommand, certUsage } from './cert-command.ts';
+import { policyCommand, policyUsage } from './policy-command.ts';
+import { webhookCommand, webhookUsage } from './webhook-command.ts';
 import { configCommand, configUsage } from './config-command.ts';
+import { proofCommand, proofUsage } from './proof-command.ts';
 import { listenForMetrics } from '../observability/metrics-server.ts';
+import { startSmtpIngress } from '../ingress/smtp-ingress.ts';
 
 const usage = `Usage: sealpost <command> [options]
 
@@ -24,7 +28,10 @@ Commands:
                                          also keeps its secret sealed so SOAP clients may use
                                          WS-Security PasswordDigest
 ${certUsage}
+${policyUsage}
+${webhookUsage}
 ${configUsage}
+${proofUsage}
 
 Configuration comes from environment variables: see docs/configuration.md.`;
 
@@ -35,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'config') return configCommand(rest, process.env);
+  // Offline: no configuration, no database (an auditor's machine).
+  if (command === 'proof') return proofCommand(rest);
   const config = loadConfig(process.env);
   switch (command) {
     case 'start':
@@ -51,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       return keyCommand(config, rest);
     case 'cert':
       return certCommand(rest, process.env, (run) => withRuntime(config, run));
+    case 'policy':
+      return policyCommand(rest, process.env, (run) => withRuntime(config, run));
+    case 'webhook':
+      return webhookCommand(rest, (run) => withRuntime(config, run));
     default:
       console.error(`unknown command "${command}"\n\n${usage}`);
       return 2;
@@ -62,6 +75,8 @@ async function runLongLived(config: Config, parts: { http: boolean; worker: bool
   const log = createLogger(config.LOG_LEVEL);
   const runtime = await openRuntime(config, log);
   const app = parts.http ? await listen(runtime) : undefined;
+  // The SMTP door runs beside the HTTP doors when SMTP_INGRESS_PORT is set (docs/ingress.md).
+  const ingress = parts.http && config.SMTP_INGRESS_PORT !== undefined ? await startSmtpIngress(runtime) : undefined;
   const delivery = parts.worker ? await startDelivery(runtime) : undefined;
   const metricsListener = config.METRICS_PORT === undefined ? undefined : await listenForMetrics(runtime.metrics, { host: config.HOST, port: config.METRICS_PORT, log });
   log.info({ http: parts.http, worker: parts.worker }, 'sealpost running');
@@ -77,6 +92,7 @@ async function runLongLived(config: Config, parts: { http: boolean; worker: bool
     process.once('SIGTERM', stop);
   });
   await app?.close();
+  await ingress?.close();
   await metricsListener?.close();
   await delivery?.close();
   await runtime.close();

@@ -22,11 +22,14 @@ export const errorCodes = {
   too_many_recipients: { status: 422, retryable: false },
   too_many_attachments: { status: 422, retryable: false },
   duplicate_recipient: { status: 422, retryable: false },
+  duplicate_attachment_name: { status: 422, retryable: false },
   invalid_certificate: { status: 422, retryable: false },
   invalid_pkcs12: { status: 422, retryable: false },
   wrong_password: { status: 422, retryable: false },
   key_mismatch: { status: 422, retryable: false },
   certificate_rejected: { status: 422, retryable: false },
+  /** A webhook URL that is not https (or loopback http), carries credentials, or is too long (docs/webhooks.md). */
+  invalid_webhook_url: { status: 422, retryable: false },
   sender_not_allowed: { status: 403, retryable: false },
   message_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
@@ -37,7 +40,12 @@ export const errorCodes = {
   not_cancellable: { status: 409, retryable: false },
   certificate_exists: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
+  /** The client was too slow sending its request (server timeouts, src/http/server-timeouts.ts). */
+  request_timeout: { status: 408, retryable: true },
+  headers_too_large: { status: 431, retryable: false },
   unavailable: { status: 503, retryable: true },
+  /** Back-pressure: delivery lags or the database is saturated; submissions wait, reads go on (src/http/back-pressure.ts). */
+  overloaded: { status: 503, retryable: true },
   /** The operation exists in the contract but is not implemented yet (SOAP receipts and proofs). */
   not_available: { status: 501, retryable: false },
   internal_error: { status: 500, retryable: true },

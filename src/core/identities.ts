@@ -23,14 +23,17 @@ export interface IdentityView extends CertificateFacts {
   status: IdentityStatus;
   keyAlgorithm: string;
   retiredAt: string | null;
+  /** Also signs the tenant's evidence (docs/evidence.md). */
+  forEvidence: boolean;
   /** Validation for signing as `scope`, now. */
   validation: ValidationView;
 }
 
 /** A PKCS#12 file and its password, or a PEM certificate (plus chain) and its PEM/DER key. */
-export type IdentityInput =
+export type IdentityInput = (
   | { pkcs12: Uint8Array; password: string; scope?: string | undefined }
-  | { certificate: string | Uint8Array; privateKey: string | Uint8Array; chain?: string | undefined; scope?: string | undefined };
+  | { certificate: string | Uint8Array; privateKey: string | Uint8Array; chain?: string | undefined; scope?: string | undefined }
+) & { forEvidence?: boolean | undefined };
 
 /**
  * Admin use case: a signing identity, validated for signing before it is stored;
@@ -53,6 +56,7 @@ export async function importIdentity(ctx: CoreContext, principal: Principal, inp
       chainPem: toPem(chain),
       privateKey: ctx.cipher.seal(privateKey, identityKeyContext(id)),
       keyAlgorithm: keyAlgorithmOf(privateKey),
+      forEvidence: input.forEvidence ?? false,
     });
     return toIdentityView(row, toValidationView(validation), options.now ?? new Date());
   } catch (error) {
@@ -196,6 +200,7 @@ function toIdentityView(row: SigningIdentityRow, validation: ValidationView, now
     keyAlgorithm: row.keyAlgorithm,
     ...certificateFacts(row),
     retiredAt: row.retiredAt?.toISOString() ?? null,
+    forEvidence: row.forEvidence,
     validation,
   };
 }

@@ -12,6 +12,9 @@ export interface MessageView {
   sizeBytes: number;
   createdAt: string;
   updatedAt: string;
+  /** Retention emptied the content (subject, bodies, attachments); metadata, logbook and evidence remain. */
+  contentDeleted: boolean;
+  contentDeletedAt: string | null;
   recipients: RecipientView[];
 }
 
@@ -45,6 +48,8 @@ export function toMessageView(message: MessageRow, recipients: RecipientRow[]): 
     sizeBytes: message.sizeBytes,
     createdAt: message.createdAt.toISOString(),
     updatedAt: message.updatedAt.toISOString(),
+    contentDeleted: message.contentDeletedAt !== null,
+    contentDeletedAt: message.contentDeletedAt?.toISOString() ?? null,
     recipients: recipients
       .filter((r) => r.messageId === message.id)
       .map((r) => ({

@@ -1,4 +1,6 @@
 import type { ContentCipher } from '../security/content-cipher.ts';
+import type { Protection } from './protection.ts';
+import type { UnlockCodeHash } from './unlock-code.ts';
 
 /** The parts of a message sealed together in messages.content. */
 export interface SealedContent {
@@ -7,6 +9,10 @@ export interface SealedContent {
   html?: string;
   fromName?: string;
   attachments: Array<{ id: string; filename: string; contentType: string }>;
+  /** Absent: the default protection (sign when possible, encrypt when possible). */
+  protection?: Protection;
+  /** The sender's unlock code for personal/registered mail, hashed (src/core/unlock-code.ts); absent: none. */
+  unlockCode?: UnlockCodeHash;
 }
 
 export const contentContext = (messageId: string) => `message:${messageId}`;

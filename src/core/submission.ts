@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { normaliseAddress } from './address.ts';
 import { checkAttachmentAllowed } from './attachment-policy.ts';
 import { AppError } from './errors.ts';
+import { isDefaultProtection, validateProtection, type Protection } from './protection.ts';
+import { validateUnlockCode } from './unlock-code.ts';
 import { languages, messageModes, type Language, type MessageMode, type RecipientKind } from './states.ts';
 
 /**
@@ -21,6 +23,10 @@ export interface SubmissionInput {
   language?: unknown;
   reference?: unknown;
   attachments?: readonly AttachmentInput[];
+  /** Signing and encryption beyond the mode (src/core/protection.ts); set by the SMTP door's subject tags, not a REST/SOAP field. */
+  protection?: unknown;
+  /** Personal/registered only: a code the recipient must enter in the portal, given out of band (src/core/unlock-code.ts). */
+  unlockCode?: unknown;
 }
 
 export interface AttachmentInput {
@@ -52,6 +58,8 @@ export interface ValidSubmission {
   reference?: string;
   attachments: ValidAttachment[];
   sizeBytes: number;
+  protection: Protection;
+  unlockCode?: string;
 }
 
 export interface SubmissionLimits {
@@ -60,7 +68,7 @@ export interface SubmissionLimits {
   maxAttachments: number;
 }
 
-const knownFields = new Set(['from', 'fromName', 'to', 'cc', 'subject', 'text', 'html', 'mode', 'language', 'reference', 'attachments']);
+const knownFields = new Set(['from', 'fromName', 'to', 'cc', 'subject', 'text', 'html', 'mode', 'language', 'reference', 'attachments', 'unlockCode']);
 
 const MAX_SUBJECT = 998;
 const MAX_NAME = 200;
@@ -69,6 +77,12 @@ const MAX_FILENAME = 255;
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/; // tab is allowed in header text
 const CONTROL_OR_TAB = /[\u0000-\u001f\u007f]/;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+// Characters Windows cannot save in a name (":" also opens NTFS alternate data streams).
+const NOT_IN_FILE_NAMES = /[<>:"|?*]/;
+// Bidirectional controls make "invoice\u202Efdp.exe" display as "invoiceexe.pdf".
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// Names Windows reserves for devices, with or without an extension.
+const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 
 export function assertKnownFields(input: object): void {
   const unknown = Object.keys(input).filter((k) => !knownFields.has(k));
@@ -113,12 +127,34 @@ export function validateSubmission(input: SubmissionInput, limits: SubmissionLim
     throw new AppError('invalid_field', `language must be one of ${languages.join(', ')}`, { field: 'language', allowed: languages });
   }
   const reference = optionalHeaderText(input.reference, 'reference', MAX_REFERENCE);
+  const protection = validateProtection(input.protection);
+  if (mode !== 'confidential' && protection.encryption === 'never') {
+    throw new AppError('invalid_field', `a ${mode} message is never delivered unencrypted; only a confidential one may waive encryption`, { field: 'protection' });
+  }
+
+  const unlockCode = validateUnlockCode(input.unlockCode);
+  if (unlockCode !== undefined && mode === 'confidential') {
+    throw new AppError('invalid_field', 'unlockCode is for personal and registered messages (read after a portal login)', { field: 'unlockCode' });
+  }
 
   const attachmentInputs = input.attachments ?? [];
   if (attachmentInputs.length > limits.maxAttachments) {
     throw new AppError('too_many_attachments', `at most ${limits.maxAttachments} attachments per message`, { limit: limits.maxAttachments });
   }
   const attachments = attachmentInputs.map((a, i) => validateAttachment(a, `attachments[${i}]`));
+  const names = new Map<string, number>();
+  attachments.forEach((a, i) => {
+    // Case-insensitive, as Windows and macOS save files: two such attachments would overwrite each other.
+    const name = a.filename.normalize('NFC').toLowerCase();
+    const first = names.get(name);
+    if (first !== undefined) {
+      throw new AppError('duplicate_attachment_name', `attachments[${i}] has the same file name as attachments[${first}] ("${a.filename}")`, {
+        field: `attachments[${i}].filename`,
+        filename: a.filename,
+      });
+    }
+    names.set(name, i);
+  });
 
   const sizeBytes =
     Buffer.byteLength(subject) +
@@ -143,6 +179,8 @@ export function validateSubmission(input: SubmissionInput, limits: SubmissionLim
     ...(reference !== undefined && { reference }),
     attachments,
     sizeBytes,
+    protection,
+    ...(unlockCode !== undefined && { unlockCode }),
   };
 }
 
@@ -161,6 +199,9 @@ export function submissionFingerprint(s: ValidSubmission): Buffer {
     s.language,
     s.reference ?? null,
     s.attachments.map((a) => [a.filename, a.contentType, a.sha256.toString('hex')]),
+    // Only when set, so fingerprints of submissions without it stay what they were.
+    ...(isDefaultProtection(s.protection) ? [] : [s.protection]),
+    ...(s.unlockCode === undefined ? [] : [{ unlockCode: s.unlockCode }]),
   ]);
   return createHash('sha256').update(canonical).digest();
 }
@@ -218,14 +259,22 @@ function validateAttachment(a: AttachmentInput, field: string): ValidAttachment 
     filename.length > MAX_FILENAME ||
     CONTROL_OR_TAB.test(filename) ||
     /[/\\]/.test(filename) ||
+    NOT_IN_FILE_NAMES.test(filename) ||
+    BIDI_CONTROL.test(filename) ||
+    DEVICE_NAME.test(filename) ||
     /^\.+$/.test(filename) ||
     filename.trim() !== filename
   ) {
     throw new AppError(
       'invalid_attachment_name',
-      `${field}.filename must be a plain file name: no path separators, control characters, surrounding spaces or dot-only names, at most ${MAX_FILENAME} characters`,
+      `${field}.filename must be a plain file name: no path separators, control or bidirectional-override characters, none of < > : " | ? *, no surrounding spaces, not only dots nor a Windows device name (CON, NUL, COM1 …), at most ${MAX_FILENAME} characters`,
       { field: `${field}.filename` },
     );
+  }
+  if (typeof a.contentType === 'string' && CONTROL.test(a.contentType)) {
+    throw new AppError('invalid_header_value', `${field}.contentType must not contain CR, LF, NUL or other control characters`, {
+      field: `${field}.contentType`,
+    });
   }
   const contentType = (typeof a.contentType === 'string' && a.contentType !== '' ? a.contentType : 'application/octet-stream').toLowerCase();
   if (!CONTENT_TYPE.test(contentType)) {

@@ -9,12 +9,20 @@ import { EventType } from './event-types.ts';
 import { toMessageView, type MessageView } from './message-view.ts';
 import { actorOf, authorize, type Principal } from './principal.ts';
 import { attachmentContext, sealContent } from './sealed-content.ts';
+import { isDefaultProtection } from './protection.ts';
+import { hashUnlockCode } from './unlock-code.ts';
 import { submissionFingerprint, validateSubmission, type SubmissionInput, type ValidSubmission } from './submission.ts';
 
 export interface SubmitOptions {
   idempotencyKey?: string | undefined;
   /** Which front door took the submission, for the logbook. */
   via: 'rest' | 'soap' | 'smtp';
+  /**
+   * `inbound`: mail from outside for the tenant's own domains (the SMTP door's
+   * inbound S/MIME, docs/ingress.md). The sender may be anyone; every recipient
+   * must be in the tenant's sender domains. Default `outbound`.
+   */
+  direction?: 'outbound' | 'inbound';
 }
 
 export interface SubmitResult {
@@ -74,7 +82,8 @@ async function storeSubmission(
     });
   }
   const submission = validateSubmission(input, ctx.limits);
-  checkSenderAllowed(principal, submission.from.address);
+  if (options.direction === 'inbound') checkRecipientsOwn(principal, submission.recipients);
+  else checkSenderAllowed(principal, submission.from.address);
   const fingerprint = submissionFingerprint(submission);
 
   if (key !== undefined) {
@@ -95,6 +104,8 @@ async function storeSubmission(
           recipients: submission.recipients.length,
           attachments: submission.attachments.map((a) => ({ sha256: a.sha256.toString('hex'), size: a.content.length })),
           sizeBytes: submission.sizeBytes,
+          ...(options.direction === 'inbound' && { direction: 'inbound' }),
+          ...(!isDefaultProtection(submission.protection) && { protection: submission.protection }),
           ...(submission.reference !== undefined && { reference: submission.reference }),
         },
       },
@@ -116,6 +127,16 @@ function checkSenderAllowed(principal: Principal, from: string): void {
   if (!principal.senderDomains.includes(domain)) {
     throw new AppError('sender_not_allowed', `this tenant may not send from ${domain}`, {
       field: 'from',
+      allowed: principal.senderDomains,
+    });
+  }
+}
+
+function checkRecipientsOwn(principal: Principal, recipients: ReadonlyArray<{ address: string }>): void {
+  const foreign = recipients.filter((r) => !principal.senderDomains.includes(r.address.slice(r.address.lastIndexOf('@') + 1)));
+  if (foreign.length > 0) {
+    throw new AppError('forbidden', `inbound mail is accepted only for this tenant's own domains, not ${foreign.map((r) => r.address).join(', ')}`, {
+      field: 'to',
       allowed: principal.senderDomains,
     });
   }
@@ -159,6 +180,8 @@ function buildMessageGraph(
     ...(s.html !== undefined && { html: s.html }),
     ...(s.from.name !== undefined && { fromName: s.from.name }),
     attachments: attachments.map(({ id, filename, contentType }) => ({ id, filename, contentType })),
+    ...(!isDefaultProtection(s.protection) && { protection: s.protection }),
+    ...(s.unlockCode !== undefined && { unlockCode: hashUnlockCode(s.unlockCode) }),
   });
   return {
     message: {
@@ -174,6 +197,7 @@ function buildMessageGraph(
       submittedBy: principal.keyId,
       idempotencyKey: idempotencyKey ?? null,
       requestHash: fingerprint,
+      contentDeletedAt: null,
       createdAt: now,
       updatedAt: now,
     },

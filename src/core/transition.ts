@@ -4,6 +4,10 @@ import { findRecipients, lockMessage, updateMessageStatus, updateRecipient } fro
 import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import { AppError } from './errors.ts';
 import type { EventType } from './event-types.ts';
+import { isEvidenceWorthy } from '../evidence/event-mapping.ts';
+import { enqueueJob } from '../outbox/enqueue.ts';
+import { JobKind } from '../outbox/job-kinds.ts';
+import { enqueueWebhookNotifications } from './webhooks.ts';
 import { canTransition, summariseStatus, type RecipientStatus } from './states.ts';
 
 export interface RecipientChange {
@@ -48,7 +52,7 @@ export async function transitionRecipients(
     await updateRecipient(tx, recipient.id, patch);
     Object.assign(recipient, patch);
   }
-  await appendEvents(
+  const appended = await appendEvents(
     tx,
     changes.map((c) => ({
       tenantId: message.tenantId,
@@ -59,6 +63,10 @@ export async function transitionRecipients(
       detail: c.event.detail ?? {},
     })),
   );
+  // Evidence for these events is issued by the worker, owed from this commit on (docs/evidence.md).
+  if (changes.some((c) => isEvidenceWorthy(c.event.type))) await enqueueJob(tx, { kind: JobKind.evidence, messageId });
+  // Webhook notifications for these events, when the tenant has a webhook (docs/webhooks.md).
+  await enqueueWebhookNotifications(tx, message.tenantId, messageId, appended);
   const status = summariseStatus(recipients.map((r) => r.status));
   if (status !== message.status) {
     Object.assign(message, await updateMessageStatus(tx, messageId, status));

@@ -22,6 +22,10 @@ export function connectDatabase(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'sealpost' });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor one checked out between two statements of a transaction: pg-pool drops its idle listener on
+  // checkout, and an 'error' with no listener ends the process. The next query on it fails instead,
+  // and pg-pool discards the broken client on release (bench/soak.ts restarts PostgreSQL under load).
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzle(pool, { schema });
   return {
     db,
@@ -39,5 +43,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
   if (typeof code === 'string' && transientSqlStates.has(code)) return true;
   const cause = (error as { cause?: unknown } | null)?.cause;
   if (cause && cause !== error) return isTransientDatabaseError(cause);
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  // node-postgres reports a connection lost under a pooled client without a code.
+  return error instanceof Error && /^(Client has encountered a connection error and is not queryable|Connection terminated)/.test(error.message);
 }

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
 
+  bigint,
   bigserial,
+  boolean,
   customType,
   index,
   integer,
@@ -82,11 +84,14 @@ export const messages = pgTable(
     requestHash: bytea('request_hash'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    /** Retention (src/core/retention.ts): when `content` and the attachments' bytes were emptied; metadata stays. */
+    contentDeletedAt: timestamptz('content_deleted_at'),
   },
   (t) => [
     index('messages_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     index('messages_tenant_status_idx').on(t.tenantId, t.status),
     uniqueIndex('messages_idempotency_idx').on(t.tenantId, t.idempotencyKey),
+    index('messages_retention_idx').on(t.createdAt).where(sql`content_deleted_at IS NULL`),
   ],
 );
 
@@ -195,6 +200,8 @@ export const signingIdentities = pgTable(
     ...storedCertificateColumns(),
     privateKey: bytea('private_key').notNull(),
     keyAlgorithm: text('key_algorithm').notNull(),
+    /** Also signs the tenant's evidence (docs/evidence.md); the newest valid one marked so is used. */
+    forEvidence: boolean('for_evidence').notNull().default(false),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     retiredAt: timestamptz('retired_at'),
   },
@@ -247,3 +254,168 @@ export type AttachmentRow = typeof attachments.$inferSelect;
 export type SigningIdentityRow = typeof signingIdentities.$inferSelect;
 export type RecipientCertificateRow = typeof recipientCertificates.$inferSelect;
 export type TrustAnchorRow = typeof trustAnchors.$inferSelect;
+
+// --- Transport (issue 6): per-domain transport policies (docs/transport.md) ---
+
+/**
+ * How mail to one recipient domain leaves, per tenant: the TLS policy
+ * (opportunistic | enforced-tls | mutual-tls), the route (mx | relay), the relay
+ * URL sealed with the master key (associated data "transport-policy-relay:<id>",
+ * it may carry credentials) with its host shown unsealed, a pinned CA, the client
+ * certificate and key files for mutual TLS, and whether the domain is a business
+ * partner (read by portal routing).
+ */
+export const transportPolicies = pgTable(
+  'transport_policies',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    domain: text('domain').notNull(),
+    policy: text('policy').notNull(),
+    route: text('route').notNull().default('mx'),
+    relayUrl: bytea('relay_url'),
+    relayHost: text('relay_host'),
+    caPem: text('ca_pem'),
+    clientCertFile: text('client_cert_file'),
+    clientKeyFile: text('client_key_file'),
+    business: boolean('business').notNull().default(false),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('transport_policies_domain_idx').on(t.tenantId, t.domain)],
+);
+export type TransportPolicyRow = typeof transportPolicies.$inferSelect;
+
+// --- Recipient portal (issue 7): access tokens, recipient accounts, sessions (docs/modes.md) ---
+
+/**
+ * One access link of one recipient's copy: only the SHA-256 of the token is
+ * stored (the token itself exists only in the notification mail).
+ */
+export const portalTokens = pgTable(
+  'portal_tokens',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    recipientId: uuid('recipient_id').notNull().references(() => recipients.id),
+    expiresAt: timestamptz('expires_at').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('portal_tokens_recipient_idx').on(t.recipientId)],
+);
+
+/**
+ * A recipient's portal account, one per address (lower-cased), across tenants:
+ * scrypt password hash, when the terms were accepted, the pending one-time
+ * registration code (hashed), and the failed-login counter behind the lockout.
+ */
+export const portalAccounts = pgTable('portal_accounts', {
+  address: text('address').primaryKey(),
+  passwordHash: text('password_hash'),
+  termsAcceptedAt: timestamptz('terms_accepted_at'),
+  /** Which version of the terms was accepted (src/portal/i18n.ts TERMS_VERSION). */
+  termsVersion: text('terms_version'),
+  codeHash: bytea('code_hash'),
+  codeExpiresAt: timestamptz('code_expires_at'),
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  lockedUntil: timestamptz('locked_until'),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Portal sessions; the cookie carries the id, only its SHA-256 is stored. A
+ * session starts anonymous (address null: it only carries the CSRF secret of the
+ * registration and login forms) and is replaced by a new one at login.
+ * `unlocked`: the recipient ids whose sender-supplied unlock code was entered.
+ */
+export const portalSessions = pgTable(
+  'portal_sessions',
+  {
+    idHash: bytea('id_hash').primaryKey(),
+    address: text('address').references(() => portalAccounts.address),
+    /** Absolute expiry; idle expiry is last_seen_at + PORTAL_SESSION_IDLE_MINUTES. */
+    expiresAt: timestamptz('expires_at').notNull(),
+    lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
+    unlocked: jsonb('unlocked').$type<string[]>().notNull().default([]),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('portal_sessions_address_idx').on(t.address)],
+);
+
+export type PortalTokenRow = typeof portalTokens.$inferSelect;
+export type PortalAccountRow = typeof portalAccounts.$inferSelect;
+export type PortalSessionRow = typeof portalSessions.$inferSelect;
+
+// --- Evidence (issue 8): signed, hash-chained evidence per logbook event (docs/evidence.md) ---
+
+/**
+ * Signed evidence, one per evidence-worthy logbook event: append-only like the
+ * logbook (a trigger in the migrations refuses UPDATE, DELETE and TRUNCATE).
+ * `sequence` orders a message's evidence; each names the SHA-256 of the previous
+ * one's `signed` bytes (the hash chain); `facts` is the model the XML was built from.
+ */
+export const evidence = pgTable(
+  'evidence',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    recipientId: uuid('recipient_id').references(() => recipients.id),
+    eventId: bigint('event_id', { mode: 'number' }).notNull().references(() => events.id),
+    sequence: integer('sequence').notNull(),
+    type: text('type').notNull(),
+    facts: jsonb('facts').$type<Record<string, unknown>>().notNull(),
+    /** DER ContentInfo(SignedData) with the evidence XML encapsulated. */
+    signed: bytea('signed').notNull(),
+    sha256: bytea('sha256').notNull(),
+    previousSha256: bytea('previous_sha256').notNull(),
+    signerFingerprint: text('signer_fingerprint').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('evidence_event_idx').on(t.eventId),
+    uniqueIndex('evidence_message_sequence_idx').on(t.messageId, t.sequence),
+    index('evidence_tenant_idx').on(t.tenantId),
+  ],
+);
+
+export type EvidenceRow = typeof evidence.$inferSelect;
+
+// --- Webhooks (issue 7, item 4): receipt and outcome notifications to the tenant (docs/webhooks.md) ---
+
+/**
+ * A tenant's webhook (at most one): the URL and the HMAC-SHA256 signing secret,
+ * sealed with the master key (associated data "webhook-secret:<tenant id>").
+ */
+export const webhooks = pgTable('webhooks', {
+  tenantId: uuid('tenant_id').primaryKey().references(() => tenants.id),
+  url: text('url').notNull(),
+  secret: bytea('secret').notNull(),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
+/** One row per attempt to POST one logbook event to the tenant's webhook: what happened, never the body. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    messageId: uuid('message_id').notNull().references(() => messages.id),
+    eventId: bigint('event_id', { mode: 'number' }).notNull().references(() => events.id),
+    eventType: text('event_type').notNull(),
+    attempt: integer('attempt').notNull(),
+    url: text('url').notNull(),
+    /** delivered (2xx), retrying, or failed (gave up). */
+    outcome: text('outcome').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_deliveries_tenant_idx').on(t.tenantId, t.id), index('webhook_deliveries_message_idx').on(t.messageId, t.id)],
+);
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

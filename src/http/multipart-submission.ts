@@ -15,16 +15,22 @@ export async function readMultipartSubmission(request: FastifyRequest, maxBytes:
   const attachments: AttachmentInput[] = [];
   let total = 0;
   try {
-    for await (const part of request.parts()) {
+    // preservePath: the core sees the file name as sent and refuses a path, as on the other doors (busboy would cut it to its last segment).
+    for await (const part of request.parts({ preservePath: true })) {
       if (part.type === 'file') {
         if (!fileFields.has(part.fieldname)) {
           part.file.resume();
           throw new AppError('unknown_field', `unexpected file field "${part.fieldname}" (use "attachments")`, { field: part.fieldname });
         }
-        const content = await part.toBuffer();
-        total += content.length;
-        if (total > maxBytes) throw tooLarge(maxBytes);
-        attachments.push({ filename: part.filename, contentType: part.mimetype, content });
+        // Counted while it streams in: a body over the limit is refused when it passes it, not after it has all arrived.
+        const chunks: Buffer[] = [];
+        for await (const chunk of part.file as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          if (total > maxBytes) throw tooLarge(maxBytes);
+          chunks.push(chunk);
+        }
+        if (part.file.truncated) throw tooLarge(maxBytes);
+        attachments.push({ filename: part.filename, contentType: part.mimetype, content: Buffer.concat(chunks) });
         continue;
       }
       const value = typeof part.value === 'string' ? part.value : String(part.value);

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { JobResult } from '../worker/worker.ts';
 import type { ProtectionMetrics } from '../worker/protect-message.ts';
 import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
+import { jobKinds } from '../outbox/job-kinds.ts';
 import type { CertificateExpiry } from './certificate-expiry.ts';
 
 /**
@@ -74,13 +75,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const expiry = cachedReader(options.readCertificateExpiry, ttl, options.log, 'certificate expiry');
   new Gauge({
     name: 'sealpost_outbox_jobs',
-    help: 'Jobs in the outbox, all kinds: due (waiting for a worker), leased (being worked on), scheduled (a retry or a timed job not yet due).',
-    labelNames: ['state'] as const,
+    help: 'Jobs in the outbox by kind and state: due (waiting for a worker), leased (being worked on), scheduled (a retry or a timed job not yet due).',
+    labelNames: ['kind', 'state'] as const,
     registers: [registry],
     async collect() {
       const s = await snapshot();
       this.reset();
-      if (s) for (const state of outboxStates) this.set({ state }, s[state]);
+      if (!s) return;
+      for (const kind of jobKinds) for (const state of outboxStates) this.set({ kind, state }, s.byKind[kind]?.[state] ?? 0);
     },
   });
   new Gauge({
@@ -129,13 +131,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
  * share the query in flight. A failed reading (database down) is cached too and
  * leaves its gauges without samples rather than failing the scrape.
  */
-function cachedReader<T>(read: () => Promise<T>, ttl: number, log: Logger, what: string): () => Promise<T | undefined> {
+export function cachedReader<T>(read: () => Promise<T>, ttl: number, log: Logger, what: string): () => Promise<T | undefined> {
   let cached: { at: number; reading: Promise<T | undefined> } | undefined;
   return () => {
     const now = Date.now();
     if (!cached || now - cached.at >= ttl) {
       const reading = read().catch((err: unknown) => {
-        log.warn({ err }, `could not read ${what} for metrics`);
+        log.warn({ err }, `could not read ${what}`);
         return undefined;
       });
       cached = { at: now, reading };

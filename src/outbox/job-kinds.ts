@@ -5,6 +5,16 @@
 export const JobKind = Object.freeze({
   /** Hand one recipient's copy of a message to the next MTA. */
   deliver: 'deliver',
+  /** Issue, sign and chain the evidence owed for one message's logbook events (src/evidence/evidence-job.ts). */
+  evidence: 'evidence',
+  /** Mail a fresh one-time registration code to a portal recipient (src/portal/code-job.ts). */
+  portal_code: 'portal_code',
+  /** A registered message's acceptance period is over: expire its recipient if still undecided (src/portal/expiry-job.ts). */
+  registered_expiry: 'registered_expiry',
+  /** POST one logbook event to the tenant's webhook, signed; retried with backoff (src/webhooks/webhook-job.ts). */
+  webhook: 'webhook',
+  /** The retention sweep: empties expired content in batches, then re-queues itself (src/core/retention.ts). */
+  retention: 'retention',
 } as const);
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 

@@ -4,6 +4,8 @@ import { SOAP11_ENVELOPE_NS, SOAP12_ENVELOPE_NS } from './wsdl.ts';
 export interface EnvelopeLimits {
   maxDepth: number;
   maxElements: number;
+  /** Longest tag, attributes included (a flood of attributes is refused here, not parsed). */
+  maxTagLength: number;
 }
 
 export interface EnvelopeShape {
@@ -43,6 +45,9 @@ export function inspectEnvelope(xml: string, limits: EnvelopeLimits): EnvelopeSh
       continue;
     }
     const gt = tagEnd(xml, lt);
+    if (gt - lt > limits.maxTagLength) {
+      throw malformed(`a tag is longer than ${limits.maxTagLength} characters`, { limit: limits.maxTagLength });
+    }
     if (next === 0x2f /* / */) {
       depth -= 1;
       if (depth < 0) throw malformed('a closing tag has no matching opening tag');
@@ -61,6 +66,10 @@ export function inspectEnvelope(xml: string, limits: EnvelopeLimits): EnvelopeSh
     const selfClosing = tag.endsWith('/');
     const name = /^[^\s/>]+/.exec(tag)?.[0] ?? '';
     const local = name.slice(name.indexOf(':') + 1);
+    // node-soap builds plain objects from element names: these would reach into prototypes.
+    if (local === '__proto__' || local === 'constructor' || local === 'prototype') {
+      throw new AppError('unknown_field', `unknown field: ${local} (no element of this service has that name)`, { fields: [local] });
+    }
     if (depth === 0) checkEnvelope(tag, name, local);
     else if (depth === 1 && local === 'Body' && !selfClosing) bodyOpen = true;
     else if (depth === 2 && bodyOpen && operation === undefined) operation = local;

@@ -3,9 +3,11 @@ import type { CoreContext } from '../core/context.ts';
 import { decodeBase64Strict } from '../core/encoding.ts';
 import { AppError } from '../core/errors.ts';
 import { getMessage, getMessageEvents, listMessagePage } from '../core/message-queries.ts';
+import { getProof } from '../core/proofs.ts';
 import type { EventView, MessageView } from '../core/message-view.ts';
 import type { Principal } from '../core/principal.ts';
 import { submitMessage } from '../core/submit-message.ts';
+import { getReadReceipts } from '../core/receipts.ts';
 import type { AttachmentInput, SubmissionInput } from '../core/submission.ts';
 import type { LiftedContents } from './base64-lift.ts';
 import type { OperationName } from './wsdl.ts';
@@ -49,17 +51,30 @@ export function soapOperations(core: CoreContext): Record<OperationName, Operati
       only(args, ['messageId']);
       return { message: messageElement(await cancelMessage(core, principal, requiredText(args, 'messageId'))) };
     },
-    async GetReadReceipts() {
-      throw new AppError('not_available', 'read receipts are not available yet on this server');
+    async GetReadReceipts(args, principal) {
+      only(args, ['messageId']);
+      const receipts = await getReadReceipts(core, principal, requiredText(args, 'messageId'));
+      return { receipt: receipts.map((r) => ({ id: r.id, recipientId: r.recipientId, address: r.address, type: r.type, createdAt: r.createdAt })) };
     },
-    async GetDeliveryProof() {
-      throw new AppError('not_available', 'delivery proofs are not available yet on this server');
+    async GetDeliveryProof(args, principal) {
+      only(args, ['proofId']);
+      const { proof, signed } = await getProof(core, principal, requiredText(args, 'proofId'));
+      return {
+        proof: {
+          id: proof.id,
+          messageId: proof.messageId,
+          ...(proof.recipientId !== null && { recipientId: proof.recipientId }),
+          type: proof.type,
+          createdAt: proof.createdAt,
+          evidence: signed.toString('base64'),
+        },
+      };
     },
   };
 }
 
 const submissionFields = [
-  'mode', 'from', 'fromName', 'to', 'cc', 'subject', 'text', 'html', 'attachment', 'reference', 'language', 'idempotencyKey',
+  'mode', 'from', 'fromName', 'to', 'cc', 'subject', 'text', 'html', 'attachment', 'reference', 'language', 'idempotencyKey', 'unlockCode',
 ] as const;
 
 /** Request element to the core's input: repeated elements to lists, base64Binary to bytes. */

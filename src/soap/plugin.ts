@@ -4,6 +4,8 @@ import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
 import { sendError, toAppError } from '../http/error-handler.ts';
 import type { RequestThrottle } from '../http/throttle.ts';
+import type { BackPressure } from '../http/back-pressure.ts';
+import { isUtf8 } from 'node:buffer';
 import { liftAttachmentContents } from './base64-lift.ts';
 import { inspectEnvelope, type EnvelopeLimits } from './envelope-guard.ts';
 import { sendFault } from './faults.ts';
@@ -12,7 +14,7 @@ import { startSoapServer, type SoapCall } from './soap-server.ts';
 import { operationNames, readWsdl, soapActionOf, SOAP_PATH, wsdlWithAddress, type OperationName } from './wsdl.ts';
 
 /** Far above what the contract needs (an envelope with 100 recipients and 50 attachments is ~6 levels and ~1,000 elements). */
-const envelopeLimits: EnvelopeLimits = { maxDepth: 32, maxElements: 10_000 };
+const envelopeLimits: EnvelopeLimits = { maxDepth: 32, maxElements: 10_000, maxTagLength: 16_384 };
 
 /**
  * The SOAP 1.1 front door: POST /soap/v1 and GET /soap/v1?wsdl as ordinary
@@ -21,16 +23,20 @@ const envelopeLimits: EnvelopeLimits = { maxDepth: 32, maxElements: 10_000 };
  */
 export async function soapRoutes(
   app: FastifyInstance,
-  opts: { core: CoreContext; config: Config; throttle: RequestThrottle },
+  opts: { core: CoreContext; config: Config; throttle: RequestThrottle; backPressure: BackPressure },
 ): Promise<void> {
-  const { core, config, throttle } = opts;
+  const { core, config, throttle, backPressure } = opts;
   const wsdl = readWsdl();
   const soap = await startSoapServer(wsdl, core, soapOperations(core), throttle);
   const bodyLimit = requestBodyLimit(config);
 
   app.setErrorHandler((error, request, reply) => sendFault(reply, request, toAppError(error)));
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+  // As bytes first: decoding would silently turn bytes that are not UTF-8 into U+FFFD.
+  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+    if (!isUtf8(body as Buffer)) done(new AppError('malformed_xml', 'the body is not valid UTF-8 (SOAP messages here are UTF-8)'), undefined);
+    else done(null, (body as Buffer).toString('utf8'));
+  });
 
   app.get<{ Querystring: Record<string, string> }>(SOAP_PATH, async (request, reply) => {
     if (!Object.keys(request.query).some((k) => k.toLowerCase() === 'wsdl')) {
@@ -43,6 +49,7 @@ export async function soapRoutes(
     const xml = typeof request.body === 'string' ? request.body : '';
     const { operation } = inspectEnvelope(xml, envelopeLimits);
     checkOperation(operation, request.headers.soapaction);
+    if (operation === 'SubmitMessage') await backPressure.assertAcceptingSubmissions();
     // Attachment base64 bypasses node-soap's generic parser (see base64-lift.ts); the operation decodes it.
     const { xml: envelope, lifted } = operation === 'SubmitMessage' ? liftAttachmentContents(xml) : { xml, lifted: undefined };
     const call: SoapCall = { request, invoked: false, ...(lifted && { lifted }) };

@@ -1,20 +1,37 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
-import { classifySmtpError, queueIdFromResponse, type DeliveryOutcome } from './smtp-outcome.ts';
+import { withDefaultIdentity, type TransportPolicy } from '../core/transport-policies.ts';
+import type { MxResolver } from './mx-resolver.ts';
+import { createSessionPool, type SessionPool } from './session-pool.ts';
+import { openSession, type SessionTarget, type SmtpSession, type TlsRequirement } from './smtp-session.ts';
+import { classifySmtpError, PolicyBreach, queueIdFromResponse, type DeliveryOutcome, type DeliveryRecord, type FailedOutcome } from './smtp-outcome.ts';
 
 export interface SmtpTransportOptions {
-  url: string;
+  /** SMTP_URL (or the local sink's URL): every message goes there unless a policy names its own relay. */
+  url?: string | undefined;
+  /** The relay at `url` is the development sink: no policy applies, the record says `sink`. */
+  sink?: boolean | undefined;
   /** PEM bundle to trust for the relay's certificate in place of the system store. */
   caFile?: string | undefined;
+  /** Direct delivery to the recipient domain's MX hosts (DELIVERY_ROUTE=mx, no SMTP_URL). */
+  mx?: { resolver: MxResolver; port: number } | undefined;
+  /** The global default policy: applies to every domain without its own. */
+  defaultPolicy?: TransportPolicy | undefined;
   timeoutMs: number;
   maxConnections: number;
+  maxConnectionsPerDestination?: number | undefined;
+  /** Our EHLO name. */
+  heloName?: string | undefined;
   log: Logger;
 }
 
 export interface Envelope {
   from: string;
   to: string;
+  /** The recipient domain's transport policy (src/core/transport-policies.ts); the default policy when absent. */
+  policy?: TransportPolicy | undefined;
 }
 
 export interface MailTransport {
@@ -22,31 +39,33 @@ export interface MailTransport {
   close(): void;
 }
 
+const MAX_ADDRESSES_TRIED = 10;
+
 /**
- * Hands finished messages to one SMTP relay (SMTP_URL) over pooled connections.
- * STARTTLS is used whenever the relay offers it; `smtps://` is implicit TLS.
+ * Hands finished messages over SMTP, choosing the route per message: the
+ * policy's relay, else SMTP_URL, else the recipient domain's MX hosts. Sessions
+ * are reused per destination (nodemailer's SMTPConnection under our own pool, so
+ * the delivery record can read the TLS session) and the recipient domain's
+ * transport policy decides what TLS the session must have.
  */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
-  const transporter = nodemailer.createTransport({
-    url: options.url,
-    pool: true,
+  const pool = createSessionPool({
     maxConnections: options.maxConnections,
-    connectionTimeout: options.timeoutMs,
-    greetingTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-    tls: {
-      minVersion: 'TLSv1.2',
-      ...(options.caFile && { ca: readFileSync(options.caFile) }),
-    },
-    logger: false,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+    maxPerDestination: options.maxConnectionsPerDestination ?? options.maxConnections,
+    idleMs: 30_000,
+    maxMessagesPerSession: 100,
+  });
+  const relayCa = options.caFile ? readFileSync(options.caFile) : undefined;
+  const defaultPolicy: TransportPolicy = options.defaultPolicy ?? { source: 'default', mode: 'opportunistic', route: 'mx', business: false };
 
   return {
     async send(raw, envelope) {
+      const policy = withDefaultIdentity(envelope.policy, defaultPolicy) ?? defaultPolicy;
       try {
-        const info = await transporter.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
-        const response = String(info.response ?? '');
-        return { kind: 'delivered', response, queueId: queueIdFromResponse(response) };
+        if (policy.route === 'relay' && policy.relayUrl) return await viaRelay(pool, options, raw, envelope, policy, policy.relayUrl, policy.caPem);
+        if (options.url) return await viaRelay(pool, options, raw, envelope, options.sink ? undefined : policy, options.url, relayCa);
+        if (options.mx) return await viaMx(pool, options, options.mx, raw, envelope, policy);
+        return { kind: 'temporary', reason: 'no delivery route is configured (SMTP_URL unset and DELIVERY_ROUTE is not mx)' };
       } catch (error) {
         const outcome = classifySmtpError(error);
         options.log.debug({ err: error, outcome: outcome.kind }, 'SMTP hand-over failed');
@@ -54,7 +73,125 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       }
     },
     close() {
-      transporter.close();
+      pool.close();
     },
   };
+}
+
+async function viaRelay(
+  pool: SessionPool,
+  options: SmtpTransportOptions,
+  raw: Buffer,
+  envelope: Envelope,
+  policy: TransportPolicy | undefined,
+  url: string,
+  ca: string | Buffer | undefined,
+): Promise<DeliveryOutcome> {
+  const u = new URL(url);
+  const implicitTls = u.protocol === 'smtps:';
+  const target: SessionTarget = {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port) || (implicitTls ? 465 : 587),
+    implicitTls,
+    // A relay is the operator's own choice: its certificate is always verified, when TLS is used.
+    tls: { ...(await tlsFor(policy, ca)), verify: true },
+    ...(u.username && { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }),
+  };
+  const record: DeliveryRecord = { route: policy ? 'relay' : 'sink', ...(policy && { policy: policy.source }), port: target.port };
+  return attempt(pool, options, target, raw, envelope, record);
+}
+
+async function viaMx(
+  pool: SessionPool,
+  options: SmtpTransportOptions,
+  mx: NonNullable<SmtpTransportOptions['mx']>,
+  raw: Buffer,
+  envelope: Envelope,
+  policy: TransportPolicy,
+): Promise<DeliveryOutcome> {
+  const domain = envelope.to.slice(envelope.to.lastIndexOf('@') + 1).toLowerCase();
+  const destinations = await mx.resolver.destinations(domain);
+  const tls = await tlsFor(policy, policy.caPem);
+  const failures: FailedOutcome[] = [];
+  let tried = 0;
+  for (const destination of destinations) {
+    for (const ip of destination.addresses) {
+      if (tried++ >= MAX_ADDRESSES_TRIED) break;
+      const target: SessionTarget = { host: ip, port: mx.port, servername: destination.host, implicitTls: false, tls };
+      const record: DeliveryRecord = { route: 'mx', policy: policy.source, mxHost: destination.host, ip, port: mx.port };
+      const outcome = await attempt(pool, options, target, raw, envelope, record);
+      // A reply from the peer (2xx, 4xx or 5xx) is its answer; connection and TLS failures move on to the next address.
+      if (outcome.kind === 'delivered' || outcome.responseCode !== undefined) return outcome;
+      failures.push(outcome);
+      options.log.debug({ mxHost: destination.host, ip, reason: outcome.reason }, 'MX host failed; trying the next');
+    }
+  }
+  // Every host failed without a reply: retry later if any failure may heal, else the first policy breach stands.
+  const last = failures.find((f) => f.kind === 'temporary') ?? failures[0]!;
+  const summary = failures.length > 1 ? ` (all ${failures.length} MX addresses failed)` : '';
+  return { ...last, reason: `${last.reason}${summary}` };
+}
+
+/** One hand-over on a pooled session; a reused session the peer has dropped since is replaced once. */
+async function attempt(
+  pool: SessionPool,
+  options: SmtpTransportOptions,
+  target: SessionTarget,
+  raw: Buffer,
+  envelope: Envelope,
+  record: DeliveryRecord,
+): Promise<DeliveryOutcome> {
+  const key = destinationKey(target);
+  const open = () => openSession(target, { timeoutMs: options.timeoutMs, name: options.heloName, log: options.log });
+  for (let round = 0; round < 2; round++) {
+    let retryFresh = false;
+    const outcome = await pool
+      .withSession(key, open, async (session, reused) => {
+        try {
+          const { response } = await session.send(raw, { from: envelope.from, to: envelope.to });
+          const queueId = queueIdFromResponse(response);
+          return { kind: 'delivered', response, queueId, record: { ...record, ...session.details, response, ...(queueId && { queueId }) } } as const;
+        } catch (error) {
+          const failed = classifySmtpError(error);
+          if (reused && failed.responseCode === undefined && !(error instanceof PolicyBreach) && round === 0) retryFresh = true;
+          await resetAfterRefusal(session, failed);
+          return { ...failed, record: { ...record, ...session.details, ...(failed.reason && { response: failed.reason }) } };
+        }
+      })
+      .catch((error: unknown) => ({ ...classifySmtpError(error), record }));
+    if (!retryFresh) return outcome;
+  }
+  throw new Error('unreachable: the second round always returns');
+}
+
+async function resetAfterRefusal(session: SmtpSession, failed: FailedOutcome): Promise<void> {
+  if (failed.responseCode === undefined || !session.usable) return;
+  await session.reset().catch(() => session.close());
+}
+
+/** What TLS the policy asks for; the client identity is read from its files for mutual TLS. */
+async function tlsFor(policy: TransportPolicy | undefined, ca: string | Buffer | undefined): Promise<TlsRequirement> {
+  if (!policy || policy.mode === 'opportunistic') return { required: false, verify: false, ...(ca && { ca }) };
+  const tls: TlsRequirement = { required: true, verify: true, ...(ca && { ca }) };
+  if (policy.mode === 'mutual-tls') {
+    if (!policy.clientCertFile || !policy.clientKeyFile) {
+      throw Object.assign(new Error(`the mutual-tls policy for ${policy.source} names no client certificate and key (TRANSPORT_CLIENT_CERT_FILE/KEY_FILE or the policy's own)`), {
+        code: 'ECLIENTIDENTITY',
+      });
+    }
+    try {
+      [tls.cert, tls.key] = await Promise.all([readFile(policy.clientCertFile), readFile(policy.clientKeyFile)]);
+    } catch (error) {
+      throw Object.assign(new Error(`cannot read the TLS client identity for ${policy.source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`), {
+        code: 'ECLIENTIDENTITY',
+      });
+    }
+  }
+  return tls;
+}
+
+function destinationKey(target: SessionTarget): string {
+  const h = createHash('sha256');
+  for (const part of [target.tls.ca, target.tls.cert, target.auth?.user, target.auth?.pass]) h.update(part ? String(part) : '-').update('\0');
+  return [target.host, target.port, target.servername ?? '', target.implicitTls, target.tls.required, target.tls.verify, h.digest('hex').slice(0, 16)].join('|');
 }

@@ -1,23 +1,22 @@
-import type { Db } from '../db/client.ts';
-import { findAttachments } from '../db/repositories/messages.ts';
+import { isTransientDatabaseError, type Db } from '../db/client.ts';
 import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import { EventType } from '../core/event-types.ts';
 import { pendingStatuses } from '../core/states.ts';
-import { attachmentContext, openContent } from '../core/sealed-content.ts';
 import { transitionRecipients, type RecipientChange } from '../core/transition.ts';
 import { completeJob } from '../outbox/complete.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
 import { retryDelaySeconds, type BackoffPolicy } from '../outbox/backoff.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
 import type { JobResult } from './worker.ts';
-import { renderMessage } from '../mime/render-message.ts';
-import { protectMessage, type ProtectionDeps } from './protect-message.ts';
+import { prepareCopy, type CopyDeps, type PreparedCopy } from './prepare-copy.ts';
 import type { MailTransport } from '../transport/smtp-transport.ts';
 import type { DeliveryOutcome } from '../transport/smtp-outcome.ts';
+import { transportPolicyFor } from '../core/transport-policies.ts';
+import { delayWarning } from './delay-warning.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { Logger } from '../logger.ts';
 
-export interface DeliveryDeps extends ProtectionDeps {
+export interface DeliveryDeps extends CopyDeps {
   db: Db;
   cipher: ContentCipher;
   transport: MailTransport;
@@ -25,6 +24,8 @@ export interface DeliveryDeps extends ProtectionDeps {
   messageIdDomain: string;
   backoff: BackoffPolicy;
   retryWindowSeconds: number;
+  /** A temporary failure this long after submission writes one `delayed` event (DELIVERY_DELAY_WARNING_SECONDS). */
+  delayWarningSeconds?: number;
 }
 
 /**
@@ -39,18 +40,32 @@ export async function deliverJob(deps: DeliveryDeps, claimed: ClaimedJob, log: L
   const { message, recipient, recipients } = begun;
 
   let outcome: DeliveryOutcome;
-  let protection: Record<string, unknown> | undefined;
+  let protection: PreparedCopy['detail'] | undefined;
   try {
-    const rendered = await protectMessage(deps, message, recipient, await render(deps, message, recipient, recipients));
+    const policy = await transportPolicyFor(deps.db, deps.cipher, message.tenantId, recipient.address);
+    const rendered = await prepareCopy(deps, message, recipient, recipients, policy);
     protection = rendered.detail;
-    outcome = await deps.transport.send(rendered.raw, { from: message.fromAddress, to: recipient.address });
+    outcome = await deps.transport.send(rendered.raw, { from: message.fromAddress, to: recipient.address, policy });
   } catch (error) {
     // Content unreadable (a wrong master key) or a signing key S/MIME cannot use: an operator can fix either, so retry.
     log.error({ err: error }, 'could not render, sign or encrypt the message');
     outcome = { kind: 'temporary', reason: 'the message could not be rendered, signed or encrypted for delivery' };
   }
-  return settle(deps, job, message, recipient, outcome, protection);
+  // What happened must be recorded: a database away for a moment (restart, failover) is waited for,
+  // rather than leaving the job to its lease, whose expiry would hand the copy over a second time.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await settle(deps, job, message, recipient, outcome, protection);
+    } catch (error) {
+      if (attempt >= SETTLE_ATTEMPTS || !isTransientDatabaseError(error)) throw error;
+      log.warn({ err: error, attempt, outcome: outcome.kind }, 'could not record the outcome (database unavailable); trying again');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 250 * 2 ** (attempt - 1))));
+    }
+  }
 }
+
+/** Tries at recording an outcome: about a minute of waits (0.25, 0.5, 1, then 2 s each). */
+const SETTLE_ATTEMPTS = 30;
 
 /** A `deliver` job always names its message and recipient (src/db/repositories/submissions.ts queues them). */
 type DeliveryJob = ClaimedJob & { messageId: string; recipientId: string };
@@ -88,35 +103,13 @@ async function begin(deps: DeliveryDeps, job: DeliveryJob) {
   });
 }
 
-async function render(deps: DeliveryDeps, message: MessageRow, recipient: RecipientRow, recipients: RecipientRow[]): Promise<Buffer> {
-  const content = openContent(deps.cipher, message.id, message.content);
-  const stored = await findAttachments(deps.db, message.id);
-  const attachments = content.attachments.map((meta) => {
-    const row = stored.find((s) => s.id === meta.id);
-    if (!row) throw new Error(`attachment ${meta.id} of message ${message.id} is missing`);
-    return { filename: meta.filename, contentType: meta.contentType, content: deps.cipher.open(row.content, attachmentContext(row.id)) };
-  });
-  const mailbox = (r: RecipientRow) => ({ address: r.address, name: r.displayName });
-  return renderMessage({
-    messageId: message.id,
-    recipient,
-    from: { address: message.fromAddress, name: content.fromName },
-    to: recipients.filter((r) => r.kind === 'to').map(mailbox),
-    cc: recipients.filter((r) => r.kind === 'cc').map(mailbox),
-    content,
-    attachments,
-    submittedAt: message.createdAt,
-    messageIdDomain: deps.messageIdDomain,
-  });
-}
-
 async function settle(
   deps: DeliveryDeps,
   job: DeliveryJob,
   message: MessageRow,
   recipient: RecipientRow,
   outcome: DeliveryOutcome,
-  protection: Record<string, unknown> | undefined,
+  protection: PreparedCopy['detail'] | undefined,
 ): Promise<JobResult> {
   const actor = `worker:${deps.workerId}`;
   const ageSeconds = (Date.now() - message.createdAt.getTime()) / 1000;
@@ -135,7 +128,8 @@ async function settle(
               attempt: job.attempts,
               response: outcome.response,
               ...(outcome.queueId && { queueId: outcome.queueId }),
-              ...(protection && { smime: protection }),
+              ...(outcome.record && { record: outcome.record }),
+              ...protection,
             },
           },
         },
@@ -148,6 +142,7 @@ async function settle(
       reason: outcome.reason,
       ...(outcome.code && { code: outcome.code }),
       ...(outcome.responseCode && { responseCode: outcome.responseCode }),
+      ...(outcome.record && { record: outcome.record }),
     };
     if (giveUp) {
       await transitionRecipients(tx, message.id, actor, [
@@ -170,6 +165,7 @@ async function settle(
         event: { type: EventType.retry_scheduled, detail: { ...detail, retryInSeconds: delay } },
       },
     ]);
+    await delayWarning(tx, message, recipient, ageSeconds, deps.delayWarningSeconds, { ...detail, actor });
     await rescheduleJob(tx, job.id, delay);
     return 'retrying';
   });

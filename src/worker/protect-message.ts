@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.ts';
 import type { MessageRow, RecipientRow } from '../db/schema.ts';
-import { findEncryptionCertificate } from '../core/certificates.ts';
+import type { findEncryptionCertificate } from '../core/certificates.ts';
 import { chooseSigningIdentity } from '../core/identities.ts';
 import { derOf, summarise, type Certificate } from '../pki/certificate.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
@@ -10,7 +10,7 @@ import type { SmimePool } from '../smime/index.ts';
 
 /** Where the stage reports how long signing (and encrypting) a copy took. */
 export interface ProtectionMetrics {
-  protection(operation: 'sign' | 'sign_encrypt', seconds: number): void;
+  protection(operation: 'sign' | 'sign_encrypt' | 'encrypt', seconds: number): void;
 }
 
 export interface ProtectionDeps {
@@ -30,43 +30,56 @@ export interface Protected {
   detail: Record<string, unknown>;
 }
 
+/** A recipient certificate to encrypt to (src/core/certificates.ts findEncryptionCertificate). */
+export type EncryptionCertificate = NonNullable<Awaited<ReturnType<typeof findEncryptionCertificate>>>;
+
 /**
  * The S/MIME stage between rendering and sending. Signs with the sender's (or
- * its domain's) valid identity; when the recipient has a valid certificate,
+ * its domain's) valid identity; given a recipient certificate (route `smime`),
  * signs then encrypts, to the recipient and to the sender's own certificate (so
- * the sender can read its archived copy). No identity: sent as rendered, and the
- * logbook says so. Which copy goes to the portal instead is the modes issue's.
+ * the sender can read its archived copy). Routes `signed` and `portal` (the
+ * notification) are signed only. Without a signature (no identity, or the
+ * message's protection says `sign: false`) a copy for a certificate is still
+ * encrypted (EnvelopedData only), never sent in the clear; anything else goes
+ * as rendered. The logbook detail says what was done and why not.
+ * Which route a copy takes is src/core/delivery-route.ts's.
  */
-export async function protectMessage(deps: ProtectionDeps, message: MessageRow, recipient: RecipientRow, raw: Buffer): Promise<Protected> {
+export async function protectMessage(
+  deps: ProtectionDeps,
+  message: MessageRow,
+  recipient: RecipientRow,
+  raw: Buffer,
+  recipientCertificate: EncryptionCertificate | undefined,
+  unencryptedReason = `no valid certificate for ${recipient.address}`,
+  options: { sign: boolean } = { sign: true },
+): Promise<Protected> {
   const started = performance.now();
+  const report = (operation: 'sign' | 'sign_encrypt' | 'encrypt') => deps.metrics?.protection(operation, (performance.now() - started) / 1000);
   const identity = await chooseSigningIdentity(deps, message.tenantId, message.fromAddress);
-  if (!identity) {
-    return { raw, detail: { signed: false, encrypted: false, reason: `no valid signing identity for ${message.fromAddress}` } };
+  const encryptTo = recipientCertificate && { certificate: derOf(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport };
+  const encryptedFor = recipientCertificate && [{ ...describe(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport }];
+  if (!identity || !options.sign) {
+    const reason = options.sign ? `no valid signing identity for ${message.fromAddress}` : 'the message asks for no signature (protection sign: false)';
+    if (!encryptTo) return { raw, detail: { signed: false, encrypted: false, reason } };
+    // Encrypted without a signature: to the recipient, and to the sender's own certificate when it has one.
+    const sender = identity && { certificate: derOf(identity.certificate) };
+    const enveloped = await deps.smime().encryptMessage(raw, sender ? [encryptTo, sender] : [encryptTo]);
+    report('encrypt');
+    return {
+      raw: enveloped,
+      detail: { signed: false, reason, encrypted: true, encryptedFor: identity ? [...encryptedFor!, describe(identity.certificate)] : encryptedFor },
+    };
   }
-  const report = (operation: 'sign' | 'sign_encrypt') => deps.metrics?.protection(operation, (performance.now() - started) / 1000);
   const signer = { certificate: derOf(identity.certificate), privateKey: identity.privateKey, chain: identity.chain.map(derOf) };
   const signedBy = describe(identity.certificate);
-  const recipientCertificate = await findEncryptionCertificate(deps, message.tenantId, recipient.address);
-  if (!recipientCertificate) {
+  if (!encryptTo) {
     const signed = await deps.smime().signMessage(raw, signer);
     report('sign');
-    return { raw: signed, detail: { signed: true, signedBy, encrypted: false, reason: `no valid certificate for ${recipient.address}` } };
+    return { raw: signed, detail: { signed: true, signedBy, encrypted: false, reason: unencryptedReason } };
   }
-  const recipients = [
-    { certificate: derOf(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport },
-    { certificate: derOf(identity.certificate) },
-  ];
-  const enveloped = await deps.smime().signThenEncrypt(raw, signer, recipients);
+  const enveloped = await deps.smime().signThenEncrypt(raw, signer, [encryptTo, { certificate: derOf(identity.certificate) }]);
   report('sign_encrypt');
-  return {
-    raw: enveloped,
-    detail: {
-      signed: true,
-      signedBy,
-      encrypted: true,
-      encryptedFor: [{ ...describe(recipientCertificate.certificate), keyTransport: recipientCertificate.keyTransport }, signedBy],
-    },
-  };
+  return { raw: enveloped, detail: { signed: true, signedBy, encrypted: true, encryptedFor: [...encryptedFor!, signedBy] } };
 }
 
 function describe(cert: Certificate) {

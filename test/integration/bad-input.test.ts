@@ -156,7 +156,7 @@ describe('POST /v1/messages refuses bad input cleanly', () => {
   async function rowCounts() {
     const { rows } = await t.runtime.database.pool.query<Record<string, number>>(
       `SELECT (SELECT count(*) FROM messages)::int AS messages, (SELECT count(*) FROM recipients)::int AS recipients,
-              (SELECT count(*) FROM attachments)::int AS attachments, (SELECT count(*) FROM outbox)::int AS outbox,
+              (SELECT count(*) FROM attachments)::int AS attachments, (SELECT count(*) FROM outbox WHERE kind = 'deliver')::int AS outbox,
               (SELECT count(*) FROM events)::int AS events`,
     );
     return rows[0]!;

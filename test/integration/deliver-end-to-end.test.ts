@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simpleParser } from 'mailparser';
 import { createTestApp, pdfLike, submission, type TestApp } from '../support/app.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
+import { openInPortal } from './portal-links.ts';
 
 describe('submit over REST, deliver over SMTP with STARTTLS', () => {
   let peer: SmtpPeer;
@@ -48,24 +48,26 @@ describe('submit over REST, deliver over SMTP with STARTTLS', () => {
     expect(mails.map((m) => m.to).sort()).toEqual([['anna.muster@example.org'], ['hr@example.org']]);
     for (const mail of mails) {
       expect(mail.from).toBe('payroll@example.com');
-      const parsed = await simpleParser(mail.raw);
-      expect(parsed.subject).toBe('Lohnabrechnung November — vertraulich');
-      expect(parsed.from?.value[0]).toMatchObject({ address: 'payroll@example.com', name: 'Payroll Müller AG' });
-      expect(parsed.text?.trim()).toBe('Grüezi Anna, Ihre Lohnabrechnung liegt bei.');
-      expect(parsed.html).toContain('<p>Grüezi Anna</p>');
-      expect(parsed.headers.get('x-sealpost-message-id')).toBe(body.id);
-      expect(parsed.attachments).toHaveLength(1);
-      expect(parsed.attachments[0]!.filename).toBe('lohn 2026-11.pdf');
-      expect(parsed.attachments[0]!.contentType).toBe('application/pdf');
-      expect(Buffer.compare(parsed.attachments[0]!.content, attachment)).toBe(0);
+      // No certificate and no business policy: a notification goes out, the content stays (docs/modes.md).
+      const { notification, page, attachment: file } = await openInPortal(t.app, mail);
+      expect(notification.subject).toBe('Vertrauliche Nachricht von Payroll Müller AG');
+      expect(notification.from?.value[0]).toMatchObject({ address: 'payroll@example.com', name: 'Payroll Müller AG' });
+      expect(mail.raw.toString('utf8')).not.toContain('Lohnabrechnung');
+      expect(notification.headers.get('x-sealpost-message-id')).toBe(body.id);
+      expect(page).toContain('Lohnabrechnung November — vertraulich');
+      expect(page).toContain('Grüezi Anna, Ihre Lohnabrechnung liegt bei.');
+      expect(page).toContain('lohn 2026-11.pdf');
+      const download = await file(0);
+      expect(download.contentType).toBe('application/pdf');
+      expect(Buffer.compare(download.content, attachment)).toBe(0);
       // One stable Message-ID per recipient copy.
       const recipient = body.recipients.find((r: { address: string }) => r.address === mail.to[0]);
-      expect(parsed.messageId).toBe(`<${recipient.id}@sealpost.test>`);
+      expect(notification.messageId).toBe(`<${recipient.id}@sealpost.test>`);
     }
 
     await expect.poll(async () => (await t.app.inject({ url: `/v1/messages/${body.id}`, headers: { authorization: auth } })).json().status, {
       timeout: 10_000,
-    }).toBe('delivered');
+    }).toBe('opened');
     const events = (await t.app.inject({ url: `/v1/messages/${body.id}/events`, headers: { authorization: auth } })).json().items;
     const types = events.map((e: { type: string }) => e.type);
     expect(types[0]).toBe('submitted');
@@ -74,6 +76,8 @@ describe('submit over REST, deliver over SMTP with STARTTLS', () => {
     const delivered = events.find((e: { type: string }) => e.type === 'delivered');
     expect(delivered.detail.response).toMatch(/^250 /);
     expect(delivered.detail.queueId).toMatch(/^PEER\d+$/);
+    expect(delivered.detail.route).toBe('portal');
+    expect(types.filter((x: string) => x === 'opened')).toHaveLength(2);
   });
 
   it('stores content and attachments encrypted at rest', async () => {
@@ -116,8 +120,8 @@ describe('submit over REST, deliver over SMTP with STARTTLS', () => {
       payload,
     });
     expect(res.statusCode, res.body).toBe(202);
-    const parsed = await simpleParser((await peer.mailTo('multi.part@example.org')).raw);
-    expect(parsed.subject).toBe('Multipart');
-    expect(Buffer.compare(parsed.attachments[0]!.content, file)).toBe(0);
+    const opened = await openInPortal(t.app, await peer.mailTo('multi.part@example.org'));
+    expect(opened.page).toContain('Multipart');
+    expect(Buffer.compare((await opened.attachment(0)).content, file)).toBe(0);
   });
 });

@@ -29,7 +29,9 @@ describe('/v1/messages', () => {
     return res.json();
   }
   async function count(table: 'messages' | 'recipients' | 'outbox' | 'events', where: string, value: string): Promise<number> {
-    const { rows } = await t.runtime.database.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where} = $1`, [value]);
+    // Delivery jobs only: each submission and outcome also queues an evidence job (docs/evidence.md).
+    const deliverOnly = table === 'outbox' ? " AND kind = 'deliver'" : '';
+    const { rows } = await t.runtime.database.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where} = $1${deliverOnly}`, [value]);
     return rows[0].n;
   }
   const expectError = (res: { statusCode: number; json(): unknown; body: string }, status: number, code: string) => {

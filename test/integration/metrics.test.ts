@@ -119,7 +119,9 @@ describe('/metrics', () => {
     expect((await app.inject({ url: `/no/such/${ids[1]}` })).statusCode).toBe(404);
 
     // The outbox reading is cached for a few seconds: wait for one taken after the submissions.
-    await expect.poll(async () => valueOf((await scrape()).samples, 'sealpost_outbox_jobs', { state: 'due' }), { timeout: 10_000, interval: 250 }).toBe(4);
+    await expect.poll(async () => valueOf((await scrape()).samples, 'sealpost_outbox_jobs', { kind: 'deliver', state: 'due' }), { timeout: 10_000, interval: 250 }).toBe(4);
+    // One evidence job per submission (the SubmissionAcceptance proof), signed by the worker.
+    expect(valueOf((await scrape()).samples, 'sealpost_outbox_jobs', { kind: 'evidence', state: 'due' })).toBe(3);
     const queued = await scrape();
     expect(queued.types.get('sealpost_submissions_total')).toBe('counter');
     const sub = (labels: Record<string, string>) => valueOf(queued.samples, 'sealpost_submissions_total', labels);
@@ -149,7 +151,10 @@ describe('/metrics', () => {
     await peer.waitFor(3);
     const deliveries = (outcome: string) => async () => valueOf((await scrape()).samples, 'sealpost_deliveries_total', { outcome });
     await expect.poll(deliveries('delivered'), { timeout: 15_000 }).toBe(3);
-    await expect.poll(async () => valueOf((await scrape()).samples, 'sealpost_outbox_jobs'), { timeout: 10_000, interval: 250 }).toBe(0);
+    // Only the registered message's acceptance-period job stays, scheduled a week ahead (docs/modes.md).
+    const waiting = (samples: Sample[]) => valueOf(samples, 'sealpost_outbox_jobs') - valueOf(samples, 'sealpost_outbox_jobs', { kind: 'registered_expiry', state: 'scheduled' });
+    await expect.poll(async () => waiting((await scrape()).samples), { timeout: 10_000, interval: 250 }).toBe(0);
+    expect(valueOf((await scrape()).samples, 'sealpost_outbox_jobs', { kind: 'registered_expiry', state: 'scheduled' })).toBe(1);
 
     const after = await scrape();
     expect(valueOf(after.samples, 'sealpost_deliveries_total', { outcome: 'failed' })).toBe(1);

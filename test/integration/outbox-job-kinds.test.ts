@@ -7,6 +7,7 @@ import { enqueueJob } from '../../src/outbox/enqueue.ts';
 import type { ClaimedJob } from '../../src/outbox/claim.ts';
 import { startWorker } from '../../src/worker/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { untouchedKinds } from '../support/job-handlers.ts';
 
 const log = createLogger('silent');
 let database: TestDatabase;
@@ -35,11 +36,13 @@ describe('outbox job kinds', () => {
     const seen: ClaimedJob[] = [];
     const worker = startWorker(
       {
+        ...untouchedKinds(),
         deliver: async (job) => {
           seen.push(job);
           await completeJob(db, job.id);
           return 'done';
         },
+        evidence: async () => 'done',
       },
       { db, databaseUrl: database.url, concurrency: 2, pollIntervalMs: 50, leaseSeconds: 30, shutdownGraceMs: 1000, log },
     );
@@ -56,7 +59,7 @@ describe('outbox job kinds', () => {
     await db.execute(sql`DELETE FROM outbox`);
     await db.execute(sql`INSERT INTO outbox (kind, payload) VALUES ('from_a_newer_version', '{"x": 1}')`);
     const worker = startWorker(
-      { deliver: async () => 'done' },
+      { ...untouchedKinds(), deliver: async () => 'done', evidence: async () => 'done' },
       { db, databaseUrl: database.url, concurrency: 1, pollIntervalMs: 50, leaseSeconds: 30, shutdownGraceMs: 1000, log },
     );
     try {

@@ -79,27 +79,31 @@ describe('S/MIME in delivery', () => {
     const archived = await run('openssl', ['cms', '-decrypt', '-recip', await files.file('sender.crt', sender.certPem), '-inkey', await files.file('sender.key', sender.keyPem)], toAnna.raw);
     expect(archived.code, archived.stderr).toBe(0);
 
-    // Bob: no certificate, so signed only, readable, and the signature holds.
+    // Bob: no certificate, so a portal notification, signed like any copy; the content is not in it.
     const toBob = await peer.mailTo('bob@example.org');
     expect(toBob.raw.toString('latin1')).toMatch(/^Content-Type: multipart\/signed;/im);
     const bobVerified = await run('openssl', ['cms', '-verify', '-CAfile', caFile], toBob.raw);
     expect(bobVerified.code, bobVerified.stderr).toBe(0);
-    expect(bobVerified.stdout.toString()).toContain('Vertraulich');
+    expect(bobVerified.stdout.toString()).not.toContain('Vertraulich');
+    expect(bobVerified.stdout.toString()).toMatch(/\/r\/[A-Za-z0-9_-]{43}/);
 
     // The logbook says which certificate signed and encrypted each copy, or why not.
     await expect.poll(async () => (await t.app.inject({ url: `/v1/messages/${res.json().id}`, headers: { authorization: submit } })).json().status, { timeout: 15_000 }).toBe('delivered');
     const events = (await t.app.inject({ url: `/v1/messages/${res.json().id}/events`, headers: { authorization: submit } })).json().items;
     const delivered = (address: string) => {
       const recipient = res.json().recipients.find((r: { address: string }) => r.address === address);
-      return events.find((e: { type: string; recipientId: string }) => e.type === 'delivered' && e.recipientId === recipient.id).detail.smime;
+      return events.find((e: { type: string; recipientId: string }) => e.type === 'delivered' && e.recipientId === recipient.id).detail;
     };
     const signedBy = { serial: sender.cert.serialNumber.toLowerCase() };
-    expect(delivered('anna.muster@example.org')).toMatchObject({ signed: true, encrypted: true, signedBy });
-    expect(delivered('anna.muster@example.org').encryptedFor[0]).toMatchObject({
+    expect(delivered('anna.muster@example.org')).toMatchObject({ route: 'smime', smime: { signed: true, encrypted: true, signedBy } });
+    expect(delivered('anna.muster@example.org').smime.encryptedFor[0]).toMatchObject({
       serial: anna.cert.serialNumber.toLowerCase(),
       keyTransport: 'rsaes-oaep-sha256',
     });
-    expect(delivered('bob@example.org')).toMatchObject({ signed: true, encrypted: false, signedBy, reason: 'no valid certificate for bob@example.org' });
+    expect(delivered('bob@example.org')).toMatchObject({
+      route: 'portal',
+      smime: { signed: true, encrypted: false, signedBy, reason: 'portal notification: the content stays on the server' },
+    });
   });
 
   it('times signing and sign-then-encrypt per copy', async () => {
@@ -141,7 +145,7 @@ describe('S/MIME in delivery with CRL_FILES', () => {
     await files?.remove();
   });
 
-  it('refuses to store a revoked recipient certificate, so copies to that address go signed only', async () => {
+  it('refuses to store a revoked recipient certificate, so copies to that address go to the portal (a signed notification)', async () => {
     peer = await startSmtpPeer();
     files = await scratch();
     const ca = await createSmimeCa();
@@ -162,5 +166,6 @@ describe('S/MIME in delivery with CRL_FILES', () => {
     expect(res.statusCode).toBe(202);
     const mail = await peer.mailTo('dora@example.org');
     expect(mail.raw.toString('latin1')).toMatch(/^Content-Type: multipart\/signed;/im);
+    expect(mail.raw.toString('latin1')).toMatch(/^X-Sealpost-Notification: confidential/im);
   });
 });

@@ -1,4 +1,4 @@
-import { simpleParser } from 'mailparser';
+import { openInPortal } from './portal-links.ts';
 import { BasicAuthSecurity, createClientAsync, WSSecurity, type Client } from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, pdfLike, type TestApp } from '../support/app.ts';
@@ -58,20 +58,23 @@ describe('SOAP with a node-soap client over HTTP', () => {
     expect(submitted.message.status).toBe('accepted');
     expect(submitted.replayed).toBe(false);
 
-    const mail = await peer.mailTo('anna.muster@example.org');
-    const parsed = await simpleParser(mail.raw);
-    expect(parsed.subject).toBe('Lohnabrechnung November — vertraulich');
-    expect(parsed.from?.value[0]).toMatchObject({ address: 'payroll@example.com', name: 'Payroll Müller AG' });
-    expect(parsed.headers.get('x-sealpost-message-id')).toBe(id);
-    expect(parsed.attachments[0]!.filename).toBe('lohn 2026-11.pdf');
-    expect(Buffer.compare(parsed.attachments[0]!.content, payslip)).toBe(0);
+    // No certificate: a notification; the payslip is read (and downloaded) in the portal.
+    const { notification, page, attachment } = await openInPortal(t.app, await peer.mailTo('anna.muster@example.org'));
+    expect(notification.from?.value[0]).toMatchObject({ address: 'payroll@example.com', name: 'Payroll Müller AG' });
+    expect(notification.headers.get('x-sealpost-message-id')).toBe(id);
+    expect(page).toContain('Lohnabrechnung November — vertraulich');
+    const download = await attachment(0);
+    expect(download.disposition).toContain("filename*=UTF-8''lohn%202026-11.pdf");
+    expect(Buffer.compare(download.content, payslip)).toBe(0);
 
     await expect
       .poll(async () => (await client.GetMessageStatusAsync({ messageId: id }))[0].message.status, { timeout: 10_000 })
-      .toBe('delivered');
+      .toBe('opened');
+    const [receipts] = await client.GetReadReceiptsAsync({ messageId: id });
+    expect([receipts.receipt].flat().map((r: { type: string; address: string }) => [r.type, r.address])).toEqual([['opened', 'anna.muster@example.org']]);
     const [events] = await client.GetMessageEventsAsync({ messageId: id });
     const types = [events.event].flat().map((e: { type: string }) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['submitted', 'processing', 'delivered']));
+    expect(types).toEqual(expect.arrayContaining(['submitted', 'processing', 'delivered', 'opened']));
   });
 
   it('surfaces faults with the stable code in the detail', async () => {

@@ -159,19 +159,21 @@ describe('SOAP operations', () => {
     expect(faultOf(badLimit)).toMatchObject({ faultcode: 'soap:Client', code: 'invalid_field', details: { field: 'limit' } });
   });
 
-  it('answers GetReadReceipts and GetDeliveryProof with a not_available Server fault', async () => {
-    for (const [name, field] of [['GetReadReceipts', 'messageId'], ['GetDeliveryProof', 'proofId']] as const) {
-      const res = await soapPost(t.app, envelope(operation(name, { [field]: '00000000-0000-4000-8000-000000000000' }), creds));
-      expect(res.statusCode).toBe(500);
-      expect(faultOf(res)).toMatchObject({ faultcode: 'soap:Server', code: 'not_available' });
-      expect(textOf(res.body, 'retryable')).toBe('false');
-    }
+  it('answers GetDeliveryProof for an unknown proof with a not_found Client fault (test/integration/evidence-proofs.test.ts has the found case)', async () => {
+    const res = await soapPost(t.app, envelope(operation('GetDeliveryProof', { proofId: '00000000-0000-4000-8000-000000000000' }), creds));
+    expect(res.statusCode).toBe(500);
+    expect(faultOf(res)).toMatchObject({ faultcode: 'soap:Client', code: 'not_found' });
+    expect(textOf(res.body, 'retryable')).toBe('false');
   });
 
   it("faults another tenant's message as not_found, like REST's 404", async () => {
     const id = textOf((await soapPost(t.app, envelope(submit(), creds))).body, 'id')!;
     const other = credentialsOf((await t.tenant()).token);
-    for (const name of ['GetMessageStatus', 'GetMessageEvents', 'CancelMessage']) {
+    const noReceipts = await soapPost(t.app, envelope(operation('GetReadReceipts', { messageId: id }), creds));
+    expect(noReceipts.statusCode, noReceipts.body).toBe(200);
+    expect(noReceipts.body).toContain('GetReadReceiptsResponse');
+    expect(noReceipts.body).not.toContain('<receipt');
+    for (const name of ['GetMessageStatus', 'GetMessageEvents', 'CancelMessage', 'GetReadReceipts']) {
       const res = await soapPost(t.app, envelope(operation(name, { messageId: id }), other));
       expect(res.statusCode).toBe(500);
       expect(faultOf(res)).toMatchObject({ faultcode: 'soap:Client', code: 'not_found', details: { id } });

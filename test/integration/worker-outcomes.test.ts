@@ -88,7 +88,7 @@ describe('delivery outcomes', () => {
     await settledMessage(t, auth, message.id, 'retrying');
     const retry = (await eventsOf(t, auth, message.id)).find((e) => e.type === 'retry_scheduled');
     expect(retry?.detail.code).toMatch(/^E[A-Z]+$/);
-    const { rows } = await t.runtime.database.pool.query('SELECT locked_by, run_at > now() AS later FROM outbox');
+    const { rows } = await t.runtime.database.pool.query("SELECT locked_by, run_at > now() AS later FROM outbox WHERE kind = 'deliver'");
     expect(rows).toEqual([{ locked_by: null, later: true }]);
   });
 
@@ -113,7 +113,7 @@ describe('delivery outcomes', () => {
     await expect.poll(async () => (await pool.query(`SELECT status FROM recipients`)).rows[0].status, { timeout: 10_000, interval: 50 }).toBe('processing');
     await t.stopWorker();
     expect(peer.received).toHaveLength(1);
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM outbox');
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM outbox WHERE kind = 'deliver'");
     expect(rows[0].n).toBe(0);
     await settledMessage(t, auth, message.id, 'delivered');
   });

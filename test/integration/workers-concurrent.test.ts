@@ -1,7 +1,10 @@
+import { completeJob } from '../../src/outbox/complete.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
+import { portalDeliverySettings } from '../../src/portal/links.ts';
 import { createTestApp, submission, type TestApp } from '../support/app.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
+import { untouchedKinds } from '../support/job-handlers.ts';
 import { startWorker, type Worker } from '../../src/worker/worker.ts';
 import { deliverJob } from '../../src/worker/deliver-job.ts';
 import { createSmtpTransport } from '../../src/transport/smtp-transport.ts';
@@ -43,6 +46,7 @@ describe('three workers draining one outbox', () => {
       workers.push(
         startWorker(
           {
+            ...untouchedKinds(),
             deliver: (job, log) =>
               deliverJob(
                 {
@@ -56,10 +60,16 @@ describe('three workers draining one outbox', () => {
                   messageIdDomain: config.MESSAGE_ID_DOMAIN,
                   backoff: { baseSeconds: 1, maxSeconds: 2 },
                   retryWindowSeconds: 3600,
+                  portal: portalDeliverySettings(config),
                 },
                 job,
                 log,
               ),
+            // Evidence is not what this test is about (test/integration/evidence-*.test.ts): settle its jobs.
+            evidence: async (job) => {
+              await completeJob(runtime.database.db, job.id);
+              return 'done';
+            },
           },
           {
             db: runtime.database.db,

@@ -64,8 +64,16 @@ describe('sealpost start with nothing configured', () => {
     const mailDir = join(dir, 'var', 'mail');
     await expect.poll(() => (existsSync(mailDir) ? readdirSync(mailDir).filter((f) => f.endsWith('.eml')).length : 0), { timeout: 20_000 }).toBe(1);
     const eml = readFileSync(join(mailDir, readdirSync(mailDir).find((f) => f.endsWith('.eml'))!), 'utf8');
-    expect(eml).toMatch(/^Subject: Hello\r$/m);
-    expect(eml).toContain('First message');
+    // No certificate: a portal notification (docs/modes.md), linking to this server when PUBLIC_BASE_URL is unset.
+    expect(eml).toMatch(/^Subject: Confidential message from payroll@example\.com\r$/m);
+    expect(eml).not.toContain('First message');
+    const link = new RegExp(`${base}/r/([A-Za-z0-9_-]{43})`).exec(eml);
+    expect(link, eml).not.toBeNull();
+    // The link shows an "Open message" button; its POST opens the message (docs/modes.md).
+    const page = await fetch(`${link![0]}/open`, { method: 'POST' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('First message');
+    expect(output).not.toContain(link![1]);
 
     // Logs carry request ids and never the body or the key.
     expect(output).toMatch(/"reqId":"[^"]+"/);

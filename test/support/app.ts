@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -25,6 +28,20 @@ export interface TestApp {
 }
 
 /**
+ * DATA_DIR of every test app in this test process: the development evidence
+ * identity is generated there once, never in the checkout's ./var.
+ */
+let dataDir: string | undefined;
+function testDataDir(): string {
+  if (!dataDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-test-data-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    dataDir = dir;
+  }
+  return dataDir;
+}
+
+/**
  * The real application on a fresh database: the same composition root as
  * production (openRuntime, buildApp, startDelivery), with test settings.
  */
@@ -33,6 +50,7 @@ export async function createTestApp(options: { env?: Record<string, string>; smt
   const config = loadConfig({
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: '8',
+    DATA_DIR: testDataDir(),
     SEALPOST_MASTER_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     MESSAGE_ID_DOMAIN: 'sealpost.test',

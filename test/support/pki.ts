@@ -12,8 +12,8 @@ export interface Issued {
 }
 
 export interface TestCa extends Issued {
-  /** A TLS server certificate for 127.0.0.1 / localhost. */
-  issueServer(commonName?: string): Promise<Issued>;
+  /** A TLS server certificate for 127.0.0.1 / localhost, or for the DNS `names` given. */
+  issueServer(commonName?: string, names?: string[]): Promise<Issued>;
   /** A TLS client certificate. */
   issueClient(commonName: string): Promise<Issued>;
 }
@@ -61,11 +61,17 @@ export async function createTestCa(name = 'Sealpost Test CA'): Promise<TestCa> {
   return {
     certPem: ca.toString('pem'),
     keyPem: await keyPem(keys.privateKey),
-    issueServer: (cn = 'localhost') =>
-      issue(cn, '1.3.6.1.5.5.7.3.1', [
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-      ]),
+    issueServer: (cn = 'localhost', names?: string[]) =>
+      issue(
+        cn,
+        '1.3.6.1.5.5.7.3.1',
+        names
+          ? names.map((value) => ({ type: 'dns', value }))
+          : [
+              { type: 'dns', value: 'localhost' },
+              { type: 'ip', value: '127.0.0.1' },
+            ],
+      ),
     issueClient: (cn) => issue(cn, '1.3.6.1.5.5.7.3.2'),
   };
 }

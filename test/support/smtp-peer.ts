@@ -31,6 +31,8 @@ export interface SmtpPeer {
   /** PEM file of the CA that issued the peer's certificate (for SMTP_TLS_CA_FILE). */
   caFile: string;
   ca: TestCa;
+  /** The peer's own TLS certificate (PEM). */
+  certPem: string;
   received: ReceivedMail[];
   behaviour: PeerBehaviour;
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
@@ -43,9 +45,22 @@ export interface SmtpPeer {
  * A real SMTP server on loopback that offers STARTTLS with a certificate from a
  * CA generated for the test, and keeps what it receives in memory.
  */
-export async function startSmtpPeer(options: { ca?: TestCa; port?: number } = {}): Promise<SmtpPeer> {
+export interface SmtpPeerOptions {
+  ca?: TestCa;
+  port?: number;
+  /** Address to listen on (default 127.0.0.1; `::1` for a second MX host on the same port). */
+  host?: string;
+  /** DNS names the peer's certificate carries (default localhost and 127.0.0.1). */
+  hostnames?: string[];
+  /** false: the peer does not offer STARTTLS (plaintext only). */
+  starttls?: boolean;
+  /** PEM of the CA(s) whose client certificates the peer requires during STARTTLS (mutual TLS). */
+  clientCa?: string;
+}
+
+export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<SmtpPeer> {
   const ca = options.ca ?? (await createTestCa('SMTP Peer Test CA'));
-  const serverCert = await ca.issueServer('localhost');
+  const serverCert = await ca.issueServer(options.hostnames?.[0] ?? 'localhost', options.hostnames);
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-smtp-peer-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, ca.certPem);
@@ -58,7 +73,8 @@ export async function startSmtpPeer(options: { ca?: TestCa; port?: number } = {}
     key: serverCert.keyPem,
     cert: serverCert.certPem,
     authOptional: true,
-    disabledCommands: ['AUTH'],
+    disabledCommands: options.starttls === false ? ['AUTH', 'STARTTLS'] : ['AUTH'],
+    ...(options.clientCa && { requestCert: true, rejectUnauthorized: true, ca: options.clientCa }),
     logger: false,
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const reply = behaviour.rcpt?.(address.address);
@@ -87,7 +103,7 @@ export async function startSmtpPeer(options: { ca?: TestCa; port?: number } = {}
   server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -97,6 +113,7 @@ export async function startSmtpPeer(options: { ca?: TestCa; port?: number } = {}
     port,
     caFile,
     ca,
+    certPem: serverCert.certPem,
     received,
     behaviour,
     waitFor(count, timeoutMs = 15_000) {

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { checkAttachmentAllowed } from '../../src/core/attachment-policy.ts';
+import { zipOf } from '../hostile/zip.ts';
 
 const pdf = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\nbody\n%%EOF\n', 'latin1');
 const bytes = (...prefix: number[]) => Buffer.concat([Buffer.from(prefix), Buffer.alloc(64, 0x41)]);
+
+/** The archive with its first local header naming another file than its central directory says (same length). */
+function localNameRewritten(zip: Buffer, name: string): Buffer {
+  const copy = Buffer.from(zip);
+  copy.write(name, 30, 'latin1');
+  return copy;
+}
 
 function refusal(filename: string, contentType: string, content: Buffer): unknown {
   try {
@@ -15,9 +23,21 @@ function refusal(filename: string, contentType: string, content: Buffer): unknow
 
 describe('checkAttachmentAllowed', () => {
   it.each([
+    ['an executable member', zipOf([{ name: 'docs/setup.exe', content: pdf }]), 'archive_member'],
+    ['a member whose local header name differs (central: a.txt, local: a.exe)', localNameRewritten(zipOf([{ name: 'a.txt', content: pdf }]), 'a.exe'), 'archive_member'],
+    ['a Windows PE member under a text name (deflated)', zipOf([{ name: 'readme.txt', content: bytes(0x4d, 0x5a, 0x90, 0x00) }]), 'archive_member'],
+    ['a Windows PE member under a text name (stored)', zipOf([{ name: 'readme.txt', content: bytes(0x4d, 0x5a, 0x90, 0x00), stored: true }]), 'archive_member'],
+    ['a nested archive', zipOf([{ name: 'inner.7z', content: pdf }]), 'archive_nested'],
+    ['a ZIP whose members cannot be listed', bytes(0x50, 0x4b, 0x03, 0x04), 'archive_unreadable'],
+  ])('blocks a ZIP with %s', (_what, content, reason) => {
+    expect(refusal('archive.zip', 'application/zip', content)).toMatchObject({ code: 'attachment_blocked', details: { reason } });
+  });
+
+  it.each([
     ['payslip.pdf', 'application/pdf', pdf],
     ['report.final.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', pdf],
-    ['archive.zip', 'application/zip', bytes(0x50, 0x4b, 0x03, 0x04)],
+    ['archive.zip', 'application/zip', zipOf([{ name: 'statements/2026-11.pdf', content: pdf }, { name: 'readme.txt', content: Buffer.from('hi'), stored: true }])],
+    ['empty.zip', 'application/zip', zipOf([])],
     ['README', 'text/plain', Buffer.from('an MZ that is not at the start')],
     ['empty.txt', 'text/plain', Buffer.alloc(0)],
     ['one-byte.bin', 'application/octet-stream', Buffer.from('M')],

@@ -133,7 +133,7 @@ describe('validateSubmission', () => {
     [attachment({ filename: ' payslip.pdf' }), 'invalid_attachment_name', 'attachments[0].filename'],
     [attachment({ filename: `${'x'.repeat(252)}.pdf` }), 'invalid_attachment_name', 'attachments[0].filename'],
     [attachment({ contentType: 'pdf' }), 'invalid_field', 'attachments[0].contentType'],
-    [attachment({ contentType: 'application/pdf\r\nX-Evil: 1' }), 'invalid_field', 'attachments[0].contentType'],
+    [attachment({ contentType: 'application/pdf\r\nX-Evil: 1' }), 'invalid_header_value', 'attachments[0].contentType'],
     [attachment({ filename: 'setup.exe' }), 'attachment_blocked', 'attachments[0]'],
     [attachment({ contentType: 'application/x-msdownload' }), 'attachment_blocked', 'attachments[0]'],
     [attachment({ content: Buffer.from('MZ\x90\x00', 'latin1') }), 'attachment_blocked', 'attachments[0]'],

@@ -4,8 +4,10 @@ import { events, type EventRow } from '../schema.ts';
 
 export type NewEvent = typeof events.$inferInsert;
 
-export async function appendEvents(tx: DbOrTx, rows: NewEvent[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(events).values(rows);
+/** Returns what was appended (id, type, recipient), for work queued with these events (webhooks). */
+export async function appendEvents(tx: DbOrTx, rows: NewEvent[]): Promise<Array<Pick<EventRow, 'id' | 'type' | 'recipientId'>>> {
+  if (rows.length === 0) return [];
+  return tx.insert(events).values(rows).returning({ id: events.id, type: events.type, recipientId: events.recipientId });
 }
 
 export async function listEvents(db: DbOrTx, tenantId: string, messageId: string, limit = 1000): Promise<EventRow[]> {

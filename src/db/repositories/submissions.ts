@@ -11,7 +11,8 @@ export interface SubmissionGraph {
 
 /**
  * Writes a whole submission in ONE statement: the message, its recipients, its
- * attachments, one outbox job per recipient, the logbook event, and the NOTIFY
+ * attachments, one outbox job per recipient, the logbook event, the job that
+ * issues its evidence (SubmissionAcceptance, docs/evidence.md), and the NOTIFY
  * that wakes workers on commit. A single statement is atomic without BEGIN and
  * COMMIT, and costs one round trip where six drizzle inserts in a transaction
  * cost eight (bench/README.md has the measurement). Recipients travel as arrays,
@@ -54,6 +55,8 @@ export async function insertSubmission(db: Db, graph: SubmissionGraph): Promise<
       INSERT INTO outbox (recipient_id, message_id) SELECT id, $1::uuid FROM recipient
     ), event AS (
       INSERT INTO events (tenant_id, message_id, type, actor, detail) VALUES ($2::uuid, $1::uuid, $19, $20, $21::jsonb)
+    ), evidence_job AS (
+      INSERT INTO outbox (kind, message_id) VALUES ('evidence', $1::uuid)
     )
     SELECT pg_notify('${OUTBOX_CHANNEL}', '')`;
   await db.$client.query({ name: `sealpost_insert_submission_${attachments.length}`, text, values });

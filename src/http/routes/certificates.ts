@@ -23,6 +23,7 @@ interface ImportIdentityBody {
   privateKey?: string;
   chain?: string;
   scope?: string;
+  forEvidence?: boolean;
 }
 
 interface ImportCertificateBody {
@@ -101,15 +102,15 @@ export async function certificateRoutes(app: FastifyInstance, opts: { core: Core
 
 /** JSON carries the PKCS#12 file as base64; which form was sent decides the input. */
 function identityInput(body: ImportIdentityBody): IdentityInput {
-  const scope = body.scope;
+  const { scope, forEvidence } = body;
   if (body.pkcs12 !== undefined) {
     if (body.certificate !== undefined || body.privateKey !== undefined) {
       throw new AppError('invalid_field', 'send either "pkcs12" with "password", or "certificate" with "privateKey", not both', { field: 'pkcs12' });
     }
     if (body.password === undefined) throw new AppError('missing_field', '"password" is required with "pkcs12"', { field: 'password' });
-    return { pkcs12: decodeBase64Strict(body.pkcs12, 'pkcs12'), password: body.password, scope };
+    return { pkcs12: decodeBase64Strict(body.pkcs12, 'pkcs12'), password: body.password, scope, forEvidence };
   }
   if (body.certificate === undefined) throw new AppError('missing_field', '"pkcs12" (with "password") or "certificate" (with "privateKey") is required', { field: 'pkcs12' });
   if (body.privateKey === undefined) throw new AppError('missing_field', '"privateKey" is required with "certificate"', { field: 'privateKey' });
-  return { certificate: body.certificate, privateKey: body.privateKey, chain: body.chain, scope };
+  return { certificate: body.certificate, privateKey: body.privateKey, chain: body.chain, scope, forEvidence };
 }

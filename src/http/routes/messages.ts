@@ -10,6 +10,8 @@ import { authenticationHook, principalOf } from '../authentication.ts';
 import { readMultipartSubmission } from '../multipart-submission.ts';
 import { schemaRef } from '../openapi.ts';
 import type { RequestThrottle } from '../throttle.ts';
+import type { BackPressure } from '../back-pressure.ts';
+import { parseJsonBody } from '../json-body.ts';
 
 interface JsonSubmission extends Omit<SubmissionInput, 'attachments'> {
   attachments?: Array<{ filename: string; contentType?: string; content: string }>;
@@ -21,21 +23,26 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 /** REST /v1/messages: parse, authenticate, call the core, map the answer. No rules live here. */
 export async function messageRoutes(
   app: FastifyInstance,
-  opts: { core: CoreContext; config: Config; throttle: RequestThrottle },
+  opts: { core: CoreContext; config: Config; throttle: RequestThrottle; backPressure: BackPressure },
 ): Promise<void> {
-  const { core, config, throttle } = opts;
+  const { core, config, throttle, backPressure } = opts;
 
+  // Before authentication: a saturated database is spared even the key lookup.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST' && request.routeOptions.url === '/v1/messages') await backPressure.assertAcceptingSubmissions();
+  });
   app.addHook('onRequest', authenticationHook(core.db, throttle));
   // Submissions are JSON or multipart; Fastify's default text/plain parser would hand the core a string.
   app.removeContentTypeParser('text/plain');
   // Plain JSON.parse: Fastify's prototype-poisoning scan is two regex passes over a
   // body of up to 40 MB (18% of a submission's CPU, bench/README.md). The body
   // schema refuses unknown keys at every level, so `__proto__` and `constructor`
-  // never get past validation (test/integration/bad-input.test.ts).
+  // never get past validation (test/integration/bad-input.test.ts). Invalid UTF-8
+  // and duplicate keys are refused (json-body.ts, test/hostile).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: requestBodyLimit(config) }, (_request, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: requestBodyLimit(config) }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(text as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);
     }

@@ -1,0 +1,224 @@
+/**
+ * `npm run bench:drain`: how fast queued mail leaves. DRAIN_MESSAGES (default
+ * 5000) messages with a 200 KB attachment are queued (submitted in-process
+ * through the REST door, before any worker runs), then 1 and then 2 `sealpost
+ * worker` processes (the real CLI) sign and encrypt each copy (S/MIME identity
+ * and recipient certificate imported first) and hand it over, under the
+ * `mutual-tls` policy, to an SMTP peer on loopback that requires our client
+ * certificate. Reports msg/s end to end (first worker start to last message
+ * received) and the peak RSS (VmHWM) of each worker process.
+ *
+ * Settings (environment, or `--messages N --workers 1,2`): DRAIN_MESSAGES
+ * (5000), DRAIN_ATTACHMENT_KB (200), DRAIN_WORKERS ("1,2"), DRAIN_CONCURRENCY
+ * (WORKER_CONCURRENCY per process, 8), DRAIN_BUDGET_SECONDS (1800).
+ * DATABASE_URL uses that server instead of an embedded one. Loopback only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { openRuntime } from '../src/runtime.ts';
+import { createApiKey, createTenant } from '../src/core/tenants.ts';
+import { createTestCa } from '../test/support/pki.ts';
+import { createSmimeCa } from '../test/support/smime-certs.ts';
+import { startSmtpPeer } from '../test/support/smtp-peer.ts';
+import { killAllChildrenNow, projectRoot, trackChild } from './lib/children.ts';
+import { createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
+import { gitInfo, loadSnapshot, machineInfo } from './lib/machine.ts';
+import { pdfLike } from './lib/payload.ts';
+import { writeResultFile } from './lib/results.ts';
+import { intSetting } from './lib/settings.ts';
+
+process.on('exit', killAllChildrenNow);
+const { values: args } = parseArgs({ options: { messages: { type: 'string' }, workers: { type: 'string' } } });
+const settings = {
+  messages: args.messages ? Number(args.messages) : intSetting('DRAIN_MESSAGES', 5000),
+  attachmentBytes: intSetting('DRAIN_ATTACHMENT_KB', 200) * 1024,
+  workers: (args.workers ?? process.env.DRAIN_WORKERS ?? '1,2').split(',').map((n) => Number(n.trim())),
+  concurrency: intSetting('DRAIN_CONCURRENCY', 8),
+  budgetSeconds: intSetting('DRAIN_BUDGET_SECONDS', 1800),
+};
+if (!Number.isInteger(settings.messages) || settings.messages < 1) throw new Error('--messages must be a positive integer');
+if (!settings.workers.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--workers must be a comma-separated list of positive integers');
+const bin = join(projectRoot, 'bin', 'sealpost.js');
+
+interface Round {
+  workers: number;
+  messages: number;
+  seconds: number;
+  messagesPerSecond: number;
+  peakRssMiB: number[];
+  failed: number;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const tempDir = mkdtempSync(join(tmpdir(), 'sealpost-drain-'));
+  chmodSync(tempDir, 0o755); // the embedded cluster runs as the unprivileged postgres user
+  const children: ChildProcess[] = [];
+  const deadline = setTimeout(() => {
+    console.error(`\nFAIL: over the time budget of ${settings.budgetSeconds} s`);
+    children.forEach((c) => c.kill('SIGKILL'));
+    process.exit(1);
+  }, settings.budgetSeconds * 1000);
+  let database: DatabaseServer | undefined;
+
+  // The peer: STARTTLS with a certificate from its CA, and it requires a client certificate from ours.
+  const clientCa = await createTestCa('Drain Client CA');
+  const peer = await startSmtpPeer({ clientCa: clientCa.certPem });
+  const client = await clientCa.issueClient('sealpost.drain.test');
+  const file = (name: string, text: string) => {
+    writeFileSync(join(tempDir, name), text);
+    return join(tempDir, name);
+  };
+  try {
+    const loadAtStart = loadSnapshot();
+    database = await startDatabaseServer(tempDir);
+    const db = await createDatabase(database.adminUrl, 'sealpost_drain');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: db.url,
+      SEALPOST_MASTER_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: join(tempDir, 'var'),
+      LOG_LEVEL: 'warn',
+      MESSAGE_ID_DOMAIN: 'drain.test',
+      SMTP_URL: peer.url,
+      SMTP_TLS_CA_FILE: peer.caFile,
+      TRANSPORT_POLICY: 'mutual-tls',
+      TRANSPORT_CLIENT_CERT_FILE: file('client.crt', client.certPem),
+      TRANSPORT_CLIENT_KEY_FILE: file('client.key', client.keyPem),
+      WORKER_CONCURRENCY: String(settings.concurrency),
+      WORKER_POLL_INTERVAL_MS: '500',
+      MAX_RECIPIENTS: '1000',
+    };
+    const config = loadConfig({ ...env, WORKER_ENABLED: 'false' });
+    const log = createLogger('warn', 'stderr');
+    const runtime = await openRuntime(config, log);
+    const app = await buildApp({ config, core: runtime.core, pool: runtime.database.pool, log });
+    await app.ready();
+    const rounds: Round[] = [];
+    try {
+      const { tenantId } = await createTenant(runtime.database.db, 'drain', { role: 'admin', senderDomains: ['example.com'] });
+      const admin = `Bearer ${(await createApiKey(runtime.database.db, tenantId, 'admin')).apiKey}`;
+      const submitter = `Bearer ${(await createApiKey(runtime.database.db, tenantId, 'submitter')).apiKey}`;
+      const smime = await createSmimeCa('Drain S/MIME CA');
+      const sender = await smime.issueUser('Payroll', { emails: ['payroll@example.com'] });
+      const anna = await smime.issueUser('Anna Muster', { emails: ['anna@example.org'] });
+      for (const [url, payload] of [
+        ['/v1/trust-anchors', { certificate: smime.root.certPem }],
+        ['/v1/identities', { certificate: sender.certPem, privateKey: sender.keyPem, chain: smime.intermediate.certPem }],
+        ['/v1/certificates', { certificate: anna.certPem, chain: smime.intermediate.certPem }],
+      ] as const) {
+        const res = await app.inject({ method: 'POST', url, headers: { authorization: admin }, payload });
+        if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+      }
+      const body = JSON.stringify({
+        from: 'payroll@example.com',
+        to: ['anna@example.org'],
+        subject: 'Payslip',
+        text: 'Your payslip is attached.',
+        attachments: [{ filename: 'payslip.pdf', contentType: 'application/pdf', content: pdfLike(settings.attachmentBytes).toString('base64') }],
+      });
+
+      console.log(
+        `PostgreSQL ${database.version} (${database.kind}); ${settings.messages} messages × ${settings.attachmentBytes / 1024} KiB, signed and encrypted, ` +
+          `mutual TLS to a loopback peer; WORKER_CONCURRENCY ${settings.concurrency}; load at start: ${loadAtStart.uptime}`,
+      );
+      for (const workers of settings.workers) {
+        process.stdout.write(`${workers} worker(s): queueing ${settings.messages}… `);
+        for (let i = 0; i < settings.messages; i++) {
+          const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: submitter, 'content-type': 'application/json' }, payload: body });
+          if (res.statusCode !== 202) throw new Error(`submission ${i}: ${res.statusCode} ${res.body}`);
+        }
+        peer.received.length = 0;
+        const started = performance.now();
+        const procs = Array.from({ length: workers }, () => {
+          const child = spawn(process.execPath, [bin, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+          trackChild(child);
+          children.push(child);
+          return child;
+        });
+        const peaks = procs.map(() => 0);
+        const sample = () => procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, peakRss(p.pid))));
+        let failed = 0;
+        for (let tick = 0; peer.received.length + failed < settings.messages; tick++) {
+          await new Promise((r) => setTimeout(r, 200));
+          sample();
+          if (tick % 25 === 0) {
+            failed = Number((await runtime.database.pool.query(`SELECT count(*)::int AS n FROM recipients WHERE status = 'failed'`)).rows[0].n);
+            process.stdout.write(`${peer.received.length} `);
+          }
+        }
+        const seconds = (performance.now() - started) / 1000;
+        sample();
+        await Promise.all(procs.map((p) => stop(p)));
+        const round: Round = {
+          workers,
+          messages: peer.received.length,
+          seconds: round2(seconds),
+          messagesPerSecond: round2(peer.received.length / seconds),
+          peakRssMiB: peaks.map((b) => round2(b / 1024 / 1024)),
+          failed,
+        };
+        rounds.push(round);
+        console.log(`\n  ${round.messages} delivered in ${round.seconds} s: ${round.messagesPerSecond} msg/s; peak RSS per worker ${round.peakRssMiB.join(', ')} MiB; failed ${failed}`);
+      }
+      const encrypted = peer.received.every((m) => /application\/pkcs7-mime; smime-type=enveloped-data/i.test(m.raw.subarray(0, 4096).toString('latin1')));
+      const result = {
+        benchmark: 'drain',
+        startedAt: startedAt.toISOString(),
+        settings,
+        machine: machineInfo(),
+        git: gitInfo(),
+        load: { start: loadAtStart, end: loadSnapshot() },
+        rounds,
+        lastRoundAllEncrypted: encrypted,
+      };
+      console.log(`results: ${writeResultFile('drain', startedAt, result)}`);
+      return rounds.every((r) => r.failed === 0) && encrypted ? 0 : 1;
+    } finally {
+      await app.close();
+      await runtime.close();
+    }
+  } finally {
+    clearTimeout(deadline);
+    await Promise.all(children.map((c) => stop(c)));
+    await peer.close();
+    await database?.stop().catch(() => {});
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/** Peak resident set size (VmHWM) of a process, in bytes; 0 once it has gone. */
+function peakRss(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
