@@ -98,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(proofRoutes, { prefix: '/v1', core: deps.core, throttle });
   await app.register(transportPolicyRoutes, { prefix: '/v1', core: deps.core, throttle });
   await app.register(soapRoutes, { core: deps.core, config: deps.config, throttle, backPressure });
-  await app.register(portalRoutes, { core: deps.core, config: deps.config });
+  await app.register(portalRoutes, { core: deps.core, config: deps.config, metrics: deps.metrics });
   await app.register(receiptRoutes, { prefix: '/v1', core: deps.core, throttle });
   await app.register(webhookRoutes, { prefix: '/v1', core: deps.core, throttle });
   return app;

@@ -88,6 +88,11 @@ export const configSchema = z.object({
   EVIDENCE_CERT_FILE: optionalString,
   EVIDENCE_KEY_FILE: optionalString,
   EVIDENCE_POLICY_ID: z.string().min(1).max(200).default('urn:sealpost:evidence-policy:v1'),
+  // RFC 3161 time-stamps on evidence, and receipts by mail to senders (docs/evidence.md).
+  EVIDENCE_TSA_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  EVIDENCE_TSA_TIMEOUT_MS: positiveInt(10_000),
+  EVIDENCE_TSA_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  EVIDENCE_MAIL_RECEIPTS: z.enum(['off', 'registered', 'all']).default('off'),
 
   // Recipient portal (docs/modes.md): link lifetime, the registered acceptance period, guessing limits.
   PORTAL_TOKEN_TTL_DAYS: positiveInt(30),
@@ -113,6 +118,11 @@ export const configSchema = z.object({
   RETENTION_DAYS: z.coerce.number().positive().max(36_500).optional(),
   RETENTION_SWEEP_INTERVAL_SECONDS: positiveInt(3600),
   RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+
+  // Key rollover (docs/certificates.md): a CA hook issues successors for signing identities nearing expiry.
+  ROLLOVER_CA_HOOK: optionalString,
+  ROLLOVER_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  ROLLOVER_HOOK_TIMEOUT_MS: positiveInt(60_000),
 
   // Server-side timeouts against slow or stalled clients (docs/reliability.md).
   HTTP_HEADERS_TIMEOUT_MS: positiveInt(15_000),

@@ -15,8 +15,10 @@ import { createMxResolver } from './transport/mx-resolver.ts';
 import { defaultTransportPolicy } from './core/transport-policies.ts';
 import { newWorkerId, startWorker, type JobHandlers, type Worker } from './worker/worker.ts';
 import { deliverJob, type DeliveryDeps } from './worker/deliver-job.ts';
-import { startRolloverCheck } from './worker/rollover-check.ts';
+import { identityRolloverJob, startRolloverCheck, type RolloverJobDeps } from './worker/rollover-check.ts';
+import { ensureSingletonJob } from './outbox/singleton-job.ts';
 import { evidenceJob, type EvidenceDeps } from './evidence/evidence-job.ts';
+import { receiptMailJob } from './evidence/receipt-mail.ts';
 import { loadServiceEvidenceIdentity } from './evidence/service-identity.ts';
 import type { EvidenceIdentity } from './core/evidence-identity.ts';
 import { portalAccountPolicy, portalDeliverySettings } from './portal/links.ts';
@@ -107,7 +109,15 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   }
   const transport: MailTransport = createTransport(config, log, url, sink !== undefined);
   let smime: SmimePool | undefined;
-  const rollover = startRolloverCheck(runtime.database.db, log);
+  const rollover = startRolloverCheck(runtime.database.db, log, undefined, config.ROLLOVER_DAYS);
+  const rolloverDeps: RolloverJobDeps = {
+    core: runtime.core,
+    hookPath: config.ROLLOVER_CA_HOOK,
+    hookTimeoutMs: config.ROLLOVER_HOOK_TIMEOUT_MS,
+    withinDays: config.ROLLOVER_DAYS,
+    onOutcome: (outcome) => runtime.metrics.identityRollover(outcome),
+  };
+  if (rolloverDeps.hookPath) await ensureSingletonJob(runtime.database.db, 'identity_rollover');
   const delivery: DeliveryDeps = {
     db: runtime.database.db,
     cipher: runtime.cipher,
@@ -122,6 +132,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     retryWindowSeconds: config.RETRY_WINDOW_SECONDS,
     delayWarningSeconds: config.DELIVERY_DELAY_WARNING_SECONDS,
     portal: portalDeliverySettings(config),
+    onSettled: (settled) => runtime.metrics.deliverySettled(settled),
   };
   let serviceEvidenceIdentity: Promise<EvidenceIdentity> | undefined;
   const evidenceDeps: EvidenceDeps = {
@@ -130,6 +141,10 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     pki: runtime.core,
     messageIdDomain: config.MESSAGE_ID_DOMAIN,
     policyId: config.EVIDENCE_POLICY_ID,
+    timeStamp: config.EVIDENCE_TSA_URL
+      ? { url: config.EVIDENCE_TSA_URL, timeoutMs: config.EVIDENCE_TSA_TIMEOUT_MS, attempts: config.EVIDENCE_TSA_ATTEMPTS, backoff: delivery.backoff }
+      : undefined,
+    mailReceipts: config.EVIDENCE_MAIL_RECEIPTS,
     // Loaded on first use; a failure (unreadable file) is retried by the next job, not remembered.
     serviceIdentity: () =>
       (serviceEvidenceIdentity ??= loadServiceEvidenceIdentity(
@@ -156,10 +171,12 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   const handlers: JobHandlers = {
     deliver: (job, jobLog) => deliverJob(delivery, job, jobLog),
     evidence: (job, jobLog) => evidenceJob(evidenceDeps, job, jobLog),
+    receipt_mail: (job, jobLog) => receiptMailJob(delivery, job, jobLog),
     webhook: (job, jobLog) => webhookJob(webhookDeps, job, jobLog),
     retention: (job, jobLog) => retentionSweepJob(runtime.database.db, retention, job, jobLog),
+    identity_rollover: (job, jobLog) => identityRolloverJob(rolloverDeps, job, jobLog),
     portal_code: (job, jobLog) => codeJob({ ...delivery, accounts: portalAccountPolicy(config) }, job, jobLog),
-    registered_expiry: (job, jobLog) => expiryJob(delivery, job, jobLog),
+    registered_expiry: (job, jobLog) => expiryJob({ db: delivery.db, metrics: runtime.metrics }, job, jobLog),
   };
   const worker = startWorker(handlers, {
     db: runtime.database.db,
@@ -172,6 +189,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     log,
     onJobDone: (job, result, seconds) => {
       if (job.kind === 'deliver') runtime.metrics.delivery(result, seconds);
+      if (job.kind === 'evidence') runtime.metrics.evidenceJob(result);
     },
   });
   return {

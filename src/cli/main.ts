@@ -11,6 +11,7 @@ import { policyCommand, policyUsage } from './policy-command.ts';
 import { webhookCommand, webhookUsage } from './webhook-command.ts';
 import { configCommand, configUsage } from './config-command.ts';
 import { proofCommand, proofUsage } from './proof-command.ts';
+import { proofExportCommand, proofExportUsage } from './proof-export-command.ts';
 import { listenForMetrics } from '../observability/metrics-server.ts';
 import { startSmtpIngress } from '../ingress/smtp-ingress.ts';
 
@@ -32,6 +33,7 @@ ${policyUsage}
 ${webhookUsage}
 ${configUsage}
 ${proofUsage}
+${proofExportUsage}
 
 Configuration comes from environment variables: see docs/configuration.md.`;
 
@@ -43,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'config') return configCommand(rest, process.env);
   // Offline: no configuration, no database (an auditor's machine).
-  if (command === 'proof') return proofCommand(rest);
+  if (command === 'proof' && rest[0] !== 'export') return proofCommand(rest);
   const config = loadConfig(process.env);
   switch (command) {
     case 'start':
@@ -64,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       return policyCommand(rest, process.env, (run) => withRuntime(config, run));
     case 'webhook':
       return webhookCommand(rest, (run) => withRuntime(config, run));
+    case 'proof':
+      return proofExportCommand(rest.slice(1), (run) => withRuntime(config, run));
     default:
       console.error(`unknown command "${command}"\n\n${usage}`);
       return 2;

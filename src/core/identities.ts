@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findSigningIdentity, insertSigningIdentity, listSigningIdentities, retireSigningIdentity } from '../db/repositories/certificates.ts';
-import type { SigningIdentityRow } from '../db/schema.ts';
+import { listIdentityEvents } from '../db/repositories/identity-events.ts';
+import type { DbOrTx } from '../db/client.ts';
+import type { IdentityEventRow, SigningIdentityRow } from '../db/schema.ts';
 import { CertificateFormatError, parseCertificate, parseCertificates, toPem, type Certificate } from '../pki/certificate.ts';
 import { Pkcs12Error, readPkcs12, type Pkcs12Contents } from '../pki/pkcs12.ts';
 import { keyAlgorithmOf, keyMatchesCertificate, parsePrivateKey } from '../pki/private-key.ts';
@@ -27,6 +29,19 @@ export interface IdentityView extends CertificateFacts {
   forEvidence: boolean;
   /** Validation for signing as `scope`, now. */
   validation: ValidationView;
+  /** Key rollover (src/core/identity-rollover.ts): the identity this one succeeded, and the one that succeeded it. */
+  predecessorId: string | null;
+  successorId: string | null;
+  rolledOverAt: string | null;
+  /** This identity's rollover attempts, newest first (at most 10). */
+  rolloverEvents: RolloverEventView[];
+}
+
+export interface RolloverEventView {
+  type: 'rollover_issued' | 'rollover_failed';
+  at: string;
+  successorId: string | null;
+  reason: string | null;
 }
 
 /** A PKCS#12 file and its password, or a PEM certificate (plus chain) and its PEM/DER key. */
@@ -58,7 +73,7 @@ export async function importIdentity(ctx: CoreContext, principal: Principal, inp
       keyAlgorithm: keyAlgorithmOf(privateKey),
       forEvidence: input.forEvidence ?? false,
     });
-    return toIdentityView(row, toValidationView(validation), options.now ?? new Date());
+    return toIdentityView(row, toValidationView(validation), options.now ?? new Date(), []);
   } catch (error) {
     if (isDuplicate(error)) throw new AppError('certificate_exists', 'this signing identity is already stored', { fingerprint: columns.fingerprint }, { cause: error });
     throw error;
@@ -70,13 +85,14 @@ export async function listIdentities(ctx: CoreContext, principal: Principal, opt
   const rows = await listSigningIdentities(ctx.db, principal.tenantId);
   const anchors = await anchorsFor(ctx.db, principal.tenantId);
   const now = options.now ?? new Date();
-  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options, anchors)), now)));
+  const events = await listIdentityEvents(ctx.db, principal.tenantId, rows.map((r) => r.id));
+  return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options, anchors)), now, events)));
 }
 
 export async function getIdentity(ctx: CoreContext, principal: Principal, id: string, options: PkiOptions = {}): Promise<IdentityView> {
   authorize(principal, 'tenant:admin');
   const row = await requireIdentity(ctx.db, principal.tenantId, id);
-  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), options.now ?? new Date());
+  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), options.now ?? new Date(), await eventsOf(ctx.db, row));
 }
 
 /** Delete is retire: the key stays, sealed, to decrypt mail sent with it; it is never chosen for signing again. */
@@ -85,7 +101,7 @@ export async function retireIdentity(ctx: CoreContext, principal: Principal, id:
   const existing = await requireIdentity(ctx.db, principal.tenantId, id);
   const now = options.now ?? new Date();
   const row = (await retireSigningIdentity(ctx.db, principal.tenantId, existing.id, now)) ?? existing;
-  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), now);
+  return toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options)), now, await eventsOf(ctx.db, row));
 }
 
 export interface ChosenIdentity {
@@ -192,7 +208,12 @@ function statusOf(row: SigningIdentityRow, now: Date): IdentityStatus {
   return 'active';
 }
 
-function toIdentityView(row: SigningIdentityRow, validation: ValidationView, now: Date): IdentityView {
+const eventsOf = (db: DbOrTx, row: SigningIdentityRow) => listIdentityEvents(db, row.tenantId, [row.id]);
+
+/** `events`: rollover events naming this identity (others are ignored). */
+function toIdentityView(row: SigningIdentityRow, validation: ValidationView, now: Date, events: IdentityEventRow[]): IdentityView {
+  const own = events.filter((e) => e.identityId === row.id);
+  const issued = own.find((e) => e.type === 'rollover_issued');
   return {
     id: row.id,
     scope: row.scope,
@@ -202,5 +223,14 @@ function toIdentityView(row: SigningIdentityRow, validation: ValidationView, now
     retiredAt: row.retiredAt?.toISOString() ?? null,
     forEvidence: row.forEvidence,
     validation,
+    predecessorId: events.find((e) => e.successorId === row.id)?.identityId ?? null,
+    successorId: issued?.successorId ?? null,
+    rolledOverAt: issued?.createdAt.toISOString() ?? null,
+    rolloverEvents: own.slice(0, 10).map((e) => ({
+      type: e.type as RolloverEventView['type'],
+      at: e.createdAt.toISOString(),
+      successorId: e.successorId,
+      reason: e.reason,
+    })),
   };
 }

@@ -20,6 +20,8 @@ export interface AccountPolicy {
   failureLimit: number;
   lockSeconds: number;
   codeTtlSeconds: number;
+  /** Told when a failure locks an account (metrics); optional. */
+  onLockout?: () => void;
 }
 
 /** The version of the terms of use a registration accepts (recorded on the account and in the logbook). */
@@ -157,5 +159,7 @@ export async function lockedAccountUntil(db: DbOrTx, address: string, now = new 
 }
 
 async function failure(db: DbOrTx, address: string, policy: AccountPolicy): Promise<boolean> {
-  return (await countPortalFailure(db, address, policy.failureLimit, policy.lockSeconds)) !== undefined;
+  const locked = (await countPortalFailure(db, address, policy.failureLimit, policy.lockSeconds)) !== undefined;
+  if (locked) policy.onLockout?.();
+  return locked;
 }

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
 import { completeJob } from '../outbox/complete.ts';
-import { enqueueJob } from '../outbox/enqueue.ts';
+import { ensureSingletonJob } from '../outbox/singleton-job.ts';
 import { JobKind } from '../outbox/job-kinds.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
 import type { JobResult } from '../worker/worker.ts';
@@ -81,11 +81,7 @@ const SWEEP_LOCK = 'sealpost:retention-sweep';
  * together, so they cannot queue two. The job then re-queues itself.
  */
 export async function scheduleRetentionSweep(db: Db): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${SWEEP_LOCK}))`);
-    const existing = await tx.execute(sql`SELECT 1 FROM outbox WHERE kind = ${JobKind.retention} LIMIT 1`);
-    if (existing.rows.length === 0) await enqueueJob(tx, { kind: JobKind.retention });
-  });
+  await ensureSingletonJob(db, JobKind.retention, SWEEP_LOCK);
 }
 
 /**

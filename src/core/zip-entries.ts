@@ -1,4 +1,5 @@
 import { constants, inflateRawSync } from 'node:zlib';
+import { ZipSignature } from './zip-format.ts';
 
 /** What the attachment policy needs to know about one member of a ZIP archive. */
 export interface ZipEntry {
@@ -8,11 +9,6 @@ export interface ZipEntry {
   head: Buffer | undefined;
 }
 
-const EOCD = 0x06054b50;
-const EOCD64_LOCATOR = 0x07064b50;
-const EOCD64 = 0x06064b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
 const HEAD_BYTES = 16;
 /** Compressed bytes inflated to see an entry's first bytes: enough for any deflate block header, at most ~1 MB out. */
 const INFLATE_INPUT = 1024;
@@ -33,7 +29,7 @@ export function readZipEntries(zip: Buffer): ZipEntry[] | undefined {
   const entries: ZipEntry[] = [];
   let at = directory.offset;
   for (let i = 0; i < directory.count; i += 1) {
-    if (at + 46 > zip.length || zip.readUInt32LE(at) !== CENTRAL) return undefined;
+    if (at + 46 > zip.length || zip.readUInt32LE(at) !== ZipSignature.centralHeader) return undefined;
     const flags = zip.readUInt16LE(at + 8);
     const method = zip.readUInt16LE(at + 10);
     const compressedSize = zip.readUInt32LE(at + 20);
@@ -43,7 +39,7 @@ export function readZipEntries(zip: Buffer): ZipEntry[] | undefined {
     const names = [decodeName(zip.subarray(at + 46, at + 46 + nameLength), flags)];
     const local = zip.readUInt32LE(at + 42);
     let head: Buffer | undefined;
-    if (local + 30 <= zip.length && zip.readUInt32LE(local) === LOCAL) {
+    if (local + 30 <= zip.length && zip.readUInt32LE(local) === ZipSignature.localHeader) {
       const localNameLength = zip.readUInt16LE(local + 26);
       const dataStart = local + 30 + localNameLength + zip.readUInt16LE(local + 28);
       names.push(decodeName(zip.subarray(local + 30, Math.min(zip.length, local + 30 + localNameLength)), flags));
@@ -61,12 +57,12 @@ function findCentralDirectory(zip: Buffer): { offset: number; count: number } | 
   // The end record is in the last 22 + 65,535 (comment) bytes; search backwards for its signature.
   const floor = Math.max(0, zip.length - 22 - 0xffff);
   for (let at = zip.length - 22; at >= floor; at -= 1) {
-    if (zip.readUInt32LE(at) !== EOCD) continue;
+    if (zip.readUInt32LE(at) !== ZipSignature.endOfCentralDirectory) continue;
     let count = zip.readUInt16LE(at + 10);
     let offset = zip.readUInt32LE(at + 16);
-    if ((count === 0xffff || offset === 0xffffffff) && at >= 20 && zip.readUInt32LE(at - 20) === EOCD64_LOCATOR) {
+    if ((count === 0xffff || offset === 0xffffffff) && at >= 20 && zip.readUInt32LE(at - 20) === ZipSignature.zip64Locator) {
       const record = Number(zip.readBigUInt64LE(at - 20 + 8));
-      if (record + 56 > zip.length || zip.readUInt32LE(record) !== EOCD64) continue;
+      if (record + 56 > zip.length || zip.readUInt32LE(record) !== ZipSignature.zip64EndOfCentralDirectory) continue;
       count = Number(zip.readBigUInt64LE(record + 32));
       offset = Number(zip.readBigUInt64LE(record + 48));
     }

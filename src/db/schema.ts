@@ -419,3 +419,23 @@ export const webhookDeliveries = pgTable(
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+// --- Key rollover (issue 10, item 4): what the CA hook did for each signing identity (docs/certificates.md) ---
+
+/** One row per rollover attempt: issued (successor_id set) or failed (reason set). Read by GET /v1/identities/{id}. */
+export const identityEvents = pgTable(
+  'identity_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id').notNull().references(() => tenants.id),
+    identityId: uuid('identity_id').notNull().references(() => signingIdentities.id),
+    /** rollover_issued | rollover_failed */
+    type: text('type').notNull(),
+    successorId: uuid('successor_id').references(() => signingIdentities.id),
+    reason: text('reason'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('identity_events_identity_idx').on(t.tenantId, t.identityId, t.id), index('identity_events_successor_idx').on(t.successorId)],
+);
+
+export type IdentityEventRow = typeof identityEvents.$inferSelect;

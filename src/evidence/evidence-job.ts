@@ -10,6 +10,10 @@ import { messages } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
 import { completeJob } from '../outbox/complete.ts';
+import { enqueueJob } from '../outbox/enqueue.ts';
+import { JobKind } from '../outbox/job-kinds.ts';
+import { rescheduleJob } from '../outbox/reschedule.ts';
+import { retryDelaySeconds, type BackoffPolicy } from '../outbox/backoff.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { JobResult } from '../worker/worker.ts';
@@ -17,7 +21,9 @@ import { buildFacts } from './build-facts.ts';
 import { evidenceEventTypes } from './event-mapping.ts';
 import { CHAIN_START } from './evidence-facts.ts';
 import { evidenceXml } from './evidence-xml.ts';
+import { mailsReceipt, type MailReceipts } from './receipt-mail.ts';
 import { sha256, signEvidence } from './sign-evidence.ts';
+import { stampEvidence, TimeStampError, type TimeStampSettings } from './time-stamp.ts';
 
 export interface EvidenceDeps {
   db: Db;
@@ -27,6 +33,10 @@ export interface EvidenceDeps {
   policyId: string;
   /** The service's identity (configured or development), loaded once on first use. */
   serviceIdentity: () => Promise<EvidenceIdentity>;
+  /** EVIDENCE_TSA_URL: every evidence gets an RFC 3161 time-stamp before it is stored. */
+  timeStamp?: (TimeStampSettings & { attempts: number; backoff: BackoffPolicy }) | undefined;
+  /** EVIDENCE_MAIL_RECEIPTS: which senders get receipts by mail (receipt-mail.ts). */
+  mailReceipts: MailReceipts;
 }
 
 /**
@@ -35,6 +45,12 @@ export interface EvidenceDeps {
  * and signed, then removes the job, all in one transaction under a per-message
  * lock. Retries and concurrent workers find nothing left to do (idempotent);
  * a crash before commit leaves nothing behind and the job comes back.
+ *
+ * With a TSA configured, each evidence is time-stamped before it is stored (the
+ * chain covers the stamped bytes). A TSA that fails rolls the whole issuance
+ * back and the job is retried with backoff; after `attempts` tries the
+ * evidence is issued without a time-stamp (a warning in the log), so the chain
+ * of a message is never held up for good by a TSA that is down.
  */
 export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logger): Promise<JobResult> {
   const messageId = job.messageId;
@@ -52,6 +68,29 @@ export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logg
   const certificate = parseCertificate(identity.certificate);
   const issuer = { name: certificate.subject, certificateSha256: sha256(identity.certificate).toString('hex') };
 
+  const stamp = deps.timeStamp && job.attempts < deps.timeStamp.attempts ? deps.timeStamp : undefined;
+  if (deps.timeStamp && !stamp) log.warn({ attempts: job.attempts }, 'the TSA failed every attempt; issuing this evidence without a time-stamp');
+
+  try {
+    return await issue(deps, job, log, message, identity, issuer, stamp);
+  } catch (error) {
+    if (!(error instanceof TimeStampError) || !deps.timeStamp) throw error;
+    const delay = retryDelaySeconds(job.attempts, deps.timeStamp.backoff);
+    log.warn({ reason: error.message, attempt: job.attempts, retryInSeconds: delay }, 'time-stamp failed; nothing issued, the evidence job is retried');
+    await rescheduleJob(deps.db, job.id, delay);
+    return 'retrying';
+  }
+}
+
+async function issue(
+  deps: EvidenceDeps,
+  job: ClaimedJob,
+  log: Logger,
+  message: typeof messages.$inferSelect,
+  identity: EvidenceIdentity,
+  issuer: { name: string; certificateSha256: string },
+  stamp: TimeStampSettings | undefined,
+): Promise<JobResult> {
   return deps.db.transaction(async (tx): Promise<JobResult> => {
     await lockMessageEvidence(tx, message.id);
     const pending = await eventsWithoutEvidence(tx, message.id, evidenceEventTypes);
@@ -77,7 +116,12 @@ export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logg
           issuedAt,
         });
         if (!facts) continue;
-        const signed = await signEvidence(evidenceXml(facts), identity, issuedAt);
+        let signed = await signEvidence(evidenceXml(facts), identity, issuedAt);
+        if (stamp) {
+          const stamped = await stampEvidence(signed, stamp);
+          signed = stamped.stamped;
+          log.info({ evidenceId: facts.evidenceId, genTime: stamped.info.genTime.toISOString(), tsa: stamped.info.tsaName }, 'evidence time-stamped');
+        }
         const row = {
           id: facts.evidenceId,
           tenantId: message.tenantId,
@@ -94,6 +138,9 @@ export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logg
           createdAt: issuedAt,
         };
         await insertEvidence(tx, row);
+        if (mailsReceipt(deps.mailReceipts, facts.type, message.mode)) {
+          await enqueueJob(tx, { kind: JobKind.receipt_mail, messageId: message.id, payload: { evidenceId: row.id } });
+        }
         previous = row;
         log.info({ evidenceId: row.id, type: row.type, eventId: event.id, sequence, signer: identity.source }, 'evidence issued');
       }

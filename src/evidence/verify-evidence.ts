@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { verifyMessage } from '../smime/verify-message.ts';
 import { CHAIN_START } from './evidence-facts.ts';
 import { readChainFields } from './evidence-xml.ts';
+import { locateSignerInfo, readToken, timeStampTokenOf } from './time-stamp.ts';
 
 export interface ProofFile {
   name: string;
@@ -18,6 +19,8 @@ export interface ProofResult {
   messageId?: string;
   sequence?: number;
   sha256: string;
+  /** The RFC 3161 time-stamp over the signature, when the evidence carries one. */
+  timeStamp?: { time: Date; tsa: string; serialNumber: string; anchorChecked: boolean };
 }
 
 export interface VerifyReport {
@@ -34,9 +37,12 @@ export interface VerifyReport {
  * byte in the XML, the signed attributes or the signature fails), its signer's
  * certificate chain to the given anchors, and, across the files given, the hash
  * chain: for each message, sequences 1..n without gaps, the first linked to 64
- * zeros, each to the SHA-256 of the file before it. Needs nothing but the files.
+ * zeros, each to the SHA-256 of the file before it. A time-stamp token
+ * (id-aa-signatureTimeStampToken) is checked when present: over this
+ * signature, signed by the TSA certificate it carries, and with `tsaAnchors`,
+ * that certificate's chain to them. Needs nothing but the files.
  */
-export async function verifyProofs(files: ProofFile[], anchors: Buffer[] | undefined, now = new Date()): Promise<VerifyReport> {
+export async function verifyProofs(files: ProofFile[], anchors: Buffer[] | undefined, now = new Date(), tsaAnchors?: Buffer[]): Promise<VerifyReport> {
   const proofs: Array<ProofResult & { previousDigest?: string; der: Buffer }> = [];
   for (const file of files) {
     const der = toDer(file.bytes);
@@ -47,6 +53,8 @@ export async function verifyProofs(files: ProofFile[], anchors: Buffer[] | undef
     if (result.valid && (fields.sequence === undefined || fields.previousDigest === undefined || !fields.messageId)) {
       problems.push('signed, but not Sealpost evidence (no message, sequence or previous digest)');
     }
+    const stamp = result.valid ? await checkTimeStamp(der, tsaAnchors) : undefined;
+    if (stamp?.problem) problems.push(stamp.problem);
     proofs.push({
       name: file.name,
       valid: problems.length === 0,
@@ -55,6 +63,7 @@ export async function verifyProofs(files: ProofFile[], anchors: Buffer[] | undef
       der,
       ...(result.signer && { signer: new X509Certificate(result.signer.certificate).subject.replace(/\n/g, ', ') }),
       ...(result.signer?.signingTime && { signingTime: result.signer.signingTime }),
+      ...(stamp?.timeStamp && { timeStamp: stamp.timeStamp }),
       ...(fields.type && { type: fields.type }),
       ...(fields.messageId && { messageId: fields.messageId }),
       ...(fields.sequence !== undefined && { sequence: fields.sequence }),
@@ -83,6 +92,25 @@ export async function verifyProofs(files: ProofFile[], anchors: Buffer[] | undef
     chainChecked: byMessage.size > 0,
     anchorsGiven: anchors !== undefined,
     valid: proofs.every((p) => p.valid) && chainProblems.length === 0,
+  };
+}
+
+async function checkTimeStamp(der: Buffer, tsaAnchors: Buffer[] | undefined): Promise<{ timeStamp?: ProofResult['timeStamp']; problem?: string } | undefined> {
+  let located;
+  let token;
+  try {
+    located = locateSignerInfo(der);
+    token = timeStampTokenOf(der, located);
+  } catch (error) {
+    return { problem: `time-stamp: ${(error as Error).message}` };
+  }
+  if (!token) return undefined;
+  const checked = await readToken(token, { signatureValue: located.signatureValue, ...(tsaAnchors && { anchors: tsaAnchors }) });
+  return {
+    ...(checked.info && {
+      timeStamp: { time: checked.info.genTime, tsa: checked.info.tsaName, serialNumber: checked.info.serialNumber, anchorChecked: Boolean(tsaAnchors) && !checked.problem },
+    }),
+    ...(checked.problem && { problem: `time-stamp: ${checked.problem}` }),
   };
 }
 

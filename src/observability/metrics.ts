@@ -6,6 +6,8 @@ import type { ProtectionMetrics } from '../worker/protect-message.ts';
 import { outboxStates, type OutboxSnapshot } from './outbox-snapshot.ts';
 import { jobKinds } from '../outbox/job-kinds.ts';
 import type { CertificateExpiry } from './certificate-expiry.ts';
+import type { DeliverySettled } from '../worker/deliver-job.ts';
+import { portalEvents, type PortalMetrics } from '../portal/portal-metrics.ts';
 
 /**
  * Every Sealpost metric, defined here and nowhere else (docs/operations.md lists
@@ -13,11 +15,17 @@ import type { CertificateExpiry } from './certificate-expiry.ts';
  * this file. One registry per runtime, never prom-client's global one, so two
  * runtimes in one process (tests) do not share counters.
  */
-export interface Metrics extends SubmissionMetrics, ProtectionMetrics {
+export interface Metrics extends SubmissionMetrics, ProtectionMetrics, PortalMetrics {
   readonly registry: Registry;
   delivery(outcome: JobResult | 'error', seconds: number): void;
+  /** A settled delivery attempt with where it went: the transport route and policy of its delivery record. */
+  deliverySettled(settled: DeliverySettled): void;
+  /** An evidence job finished (each issues the proofs its message owes, usually one). */
+  evidenceJob(outcome: JobResult | 'error'): void;
   /** `route` is the route pattern (`/v1/messages/:id`), undefined when no route matched. */
   httpRequest(request: { method: string; route: string | undefined; statusCode: number; seconds: number }): void;
+  /** One signing identity's rollover through the CA hook (src/core/identity-rollover.ts). */
+  identityRollover(outcome: 'issued' | 'failed'): void;
 }
 
 export interface MetricsOptions {
@@ -48,6 +56,25 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const deliveryRoutes = new Counter({
+    name: 'sealpost_delivery_outcomes_total',
+    help: 'Settled delivery attempts by outcome (delivered, retrying, failed), transport route (mx, relay, sink, none) and transport policy (a recipient domain, default, none).',
+    labelNames: ['outcome', 'route', 'policy'] as const,
+    registers: [registry],
+  });
+  const portal = new Counter({
+    name: 'sealpost_portal_events_total',
+    help: 'Portal events: opened, accepted_by_recipient, refused, expired, login, login_failed, lockout.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  for (const event of portalEvents) portal.inc({ event }, 0);
+  const evidenceJobs = new Counter({
+    name: 'sealpost_evidence_jobs_total',
+    help: 'Evidence jobs finished by this process, by outcome (done: the owed proofs were issued; retrying: a time-stamp failed; skipped; error).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const deliveryDuration = new Histogram({
     name: 'sealpost_delivery_duration_seconds',
     help: 'Time from claiming a delivery job to settling it (render, SMTP hand-over, bookkeeping), by outcome.',
@@ -67,6 +94,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     help: 'HTTP request duration by method, route pattern and status class.',
     labelNames: ['method', 'route', 'status_class'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const rollovers = new Counter({
+    name: 'sealpost_identity_rollovers_total',
+    help: 'Signing identity rollovers through the CA hook run by this process, by outcome (issued, failed).',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
 
@@ -120,8 +154,20 @@ export function createMetrics(options: MetricsOptions): Metrics {
       deliveries.inc({ outcome });
       deliveryDuration.observe({ outcome }, seconds);
     },
+    deliverySettled({ outcome, route, policy }) {
+      deliveryRoutes.inc({ outcome, route: route ?? 'none', policy: policy ?? 'none' });
+    },
+    portalEvent(event) {
+      portal.inc({ event });
+    },
+    evidenceJob(outcome) {
+      evidenceJobs.inc({ outcome });
+    },
     httpRequest({ method, route, statusCode, seconds }) {
       httpDuration.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, seconds);
+    },
+    identityRollover(outcome) {
+      rollovers.inc({ outcome });
     },
   };
 }

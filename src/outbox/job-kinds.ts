@@ -7,6 +7,8 @@ export const JobKind = Object.freeze({
   deliver: 'deliver',
   /** Issue, sign and chain the evidence owed for one message's logbook events (src/evidence/evidence-job.ts). */
   evidence: 'evidence',
+  /** Mail one evidence's PDF receipt and signed .p7m to the message's sender (src/evidence/receipt-mail.ts). */
+  receipt_mail: 'receipt_mail',
   /** Mail a fresh one-time registration code to a portal recipient (src/portal/code-job.ts). */
   portal_code: 'portal_code',
   /** A registered message's acceptance period is over: expire its recipient if still undecided (src/portal/expiry-job.ts). */
@@ -15,6 +17,8 @@ export const JobKind = Object.freeze({
   webhook: 'webhook',
   /** The retention sweep: empties expired content in batches, then re-queues itself (src/core/retention.ts). */
   retention: 'retention',
+  /** Key rollover: successors from the CA hook for identities nearing expiry, then re-queues itself daily (src/worker/rollover-check.ts). */
+  identity_rollover: 'identity_rollover',
 } as const);
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 

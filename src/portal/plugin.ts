@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { CoreContext } from '../core/context.ts';
 import { AppError } from '../core/errors.ts';
-import { AUTO_ACCEPTANCE_ACTOR, autoAccepts, decide } from '../core/portal-acceptance.ts';
-import { findPortalCopy, PORTAL_ACTOR, readPortalAttachment, recordOpened } from '../core/portal-access.ts';
+import { AUTO_ACCEPTANCE_ACTOR, autoAccepts, decide as recordDecision } from '../core/portal-acceptance.ts';
+import { findPortalCopy, PORTAL_ACTOR, readPortalAttachment, recordOpened as recordFirstOpen } from '../core/portal-access.ts';
 import { accountAddress, checkUnlockCode, completeRegistration, logIn, requestRegistrationCode } from '../core/portal-accounts.ts';
 import { PASSWORD_MIN_LENGTH } from '../core/portal-passwords.ts';
 import { csrfMatches, endPortalSession, logInPortalSession, markUnlocked, resumePortalSession, startPortalSession, type PortalSession } from '../core/portal-sessions.ts';
@@ -16,6 +16,7 @@ import { formatDate, languageFromHeader, texts } from './i18n.ts';
 import { autoAcceptDomains, portalAccountPolicy, portalSessionPolicy } from './links.ts';
 import { errorPage, messagePage, portalCss } from './pages.ts';
 import { stageOf, type PortalCopyView, type Stage } from '../core/portal-stage.ts';
+import type { PortalMetrics } from './portal-metrics.ts';
 
 /** No scripts, no inline styles, nothing framed, forms only to ourselves. */
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -37,11 +38,22 @@ type Form = Record<string, string>;
  * client address (PORTAL_FAILURE_LIMIT per window); accounts lock after
  * PORTAL_LOGIN_FAILURE_LIMIT failures.
  */
-export async function portalRoutes(app: FastifyInstance, opts: { core: CoreContext; config: Config }): Promise<void> {
-  const { core, config } = opts;
+export async function portalRoutes(app: FastifyInstance, opts: { core: CoreContext; config: Config; metrics?: PortalMetrics | undefined }): Promise<void> {
+  const { core, config, metrics } = opts;
   const db = core.db;
   const sessions = portalSessionPolicy(config);
-  const accounts = portalAccountPolicy(config);
+  const accounts = { ...portalAccountPolicy(config), onLockout: () => metrics?.portalEvent('lockout') };
+  // The recipient's outcomes, counted when they are recorded (a second look records, and counts, nothing).
+  const recordOpened: typeof recordFirstOpen = async (...args) => {
+    const recorded = await recordFirstOpen(...args);
+    if (recorded) metrics?.portalEvent('opened');
+    return recorded;
+  };
+  const decide: typeof recordDecision = async (...args) => {
+    const recorded = await recordDecision(...args);
+    if (recorded) metrics?.portalEvent(args[2]);
+    return recorded;
+  };
   const autoAcceptFor = autoAcceptDomains(config);
   const secureCookie = config.PUBLIC_BASE_URL?.startsWith('https:') ?? false;
   const guesses = new RequestThrottle({
@@ -222,6 +234,7 @@ export async function portalRoutes(app: FastifyInstance, opts: { core: CoreConte
   formRoute('login', async ({ request, reply, copy, session, form, token }) => {
     if (session.address) return toMessage(reply, token);
     const result = await logIn(db, copy.recipient.address, { address: form.address, password: form.password }, accounts);
+    metrics?.portalEvent(result === 'ok' ? 'login' : 'login_failed');
     if (result === 'ok') {
       setSession(reply, await logInPortalSession(db, sessions, session, accountAddress(copy.recipient.address)));
       return toMessage(reply, token);

@@ -26,6 +26,15 @@ export interface DeliveryDeps extends CopyDeps {
   retryWindowSeconds: number;
   /** A temporary failure this long after submission writes one `delayed` event (DELIVERY_DELAY_WARNING_SECONDS). */
   delayWarningSeconds?: number;
+  /** Told how each attempt settled and where it went (metrics), from the outcome in hand: no query. */
+  onSettled?: (settled: DeliverySettled) => void;
+}
+
+/** A settled attempt: its result and the route and policy of its delivery record (absent when nothing was sent). */
+export interface DeliverySettled {
+  outcome: JobResult;
+  route: string | undefined;
+  policy: string | undefined;
 }
 
 /**
@@ -55,7 +64,9 @@ export async function deliverJob(deps: DeliveryDeps, claimed: ClaimedJob, log: L
   // rather than leaving the job to its lease, whose expiry would hand the copy over a second time.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await settle(deps, job, message, recipient, outcome, protection);
+      const result = await settle(deps, job, message, recipient, outcome, protection);
+      deps.onSettled?.({ outcome: result, route: outcome.record?.route, policy: outcome.record?.policy });
+      return result;
     } catch (error) {
       if (attempt >= SETTLE_ATTEMPTS || !isTransientDatabaseError(error)) throw error;
       log.warn({ err: error, attempt, outcome: outcome.kind }, 'could not record the outcome (database unavailable); trying again');

@@ -12,17 +12,10 @@ import { run, scratch } from '../support/openssl-cms.ts';
 import { createSmimeCa, type SmimeCa } from '../support/smime-certs.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { credentialsOf, envelope, faultOf, operation, soapPost, textOf } from '../support/soap.ts';
+import { waitFor } from '../support/wait.ts';
 
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../../bin/sealpost.js', import.meta.url));
-
-/** Polls (bounded) until `done` holds; beforeAll cannot use expect.poll. */
-async function until(done: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  for (const started = Date.now(); Date.now() - started < timeoutMs; await new Promise((r) => setTimeout(r, 100))) {
-    if (await done()) return;
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 interface Proof {
   id: string;
@@ -95,7 +88,7 @@ describe('evidence: signed, chained proofs of every delivery step', () => {
     messageId = res.json().id;
     const recipients = res.json().recipients as Array<{ id: string; address: string }>;
     await t.startWorker();
-    await until(async () => (await t.app.inject({ url: `/v1/messages/${messageId}`, headers: { authorization: auditor } })).json().status === 'partially_delivered');
+    await waitFor(async () => (await t.app.inject({ url: `/v1/messages/${messageId}`, headers: { authorization: auditor } })).json().status === 'partially_delivered');
     // The portal's outcomes, recorded the one way recipient states change.
     const outcome = { 'anna@example.org': 'opened', 'ben@example.org': 'accepted_by_recipient', 'cara@example.org': 'refused', 'dora@example.org': 'expired' } as const;
     for (const [address, type] of Object.entries(outcome)) {
@@ -104,7 +97,7 @@ describe('evidence: signed, chained proofs of every delivery step', () => {
         transitionRecipients(tx, messageId, 'portal', [{ recipientId: recipient.id, to: type, event: { type, detail: { via: 'portal' } } }]),
       );
     }
-    await until(async () => (await t.app.inject({ url: `/v1/messages/${messageId}/proofs`, headers: { authorization: auditor } })).json().items?.length === 1 + 5 + 4);
+    await waitFor(async () => (await t.app.inject({ url: `/v1/messages/${messageId}/proofs`, headers: { authorization: auditor } })).json().items?.length === 1 + 5 + 4);
     proofs = (await t.app.inject({ url: `/v1/messages/${messageId}/proofs`, headers: { authorization: auditor } })).json().items;
   }, 60_000);
 

@@ -8,6 +8,7 @@ import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { credentialsOf, envelope, operation, soapPost, textOf } from '../support/soap.ts';
 import { freePort } from '../support/local.ts';
 import { exited, spawnWorkerProcess } from '../support/worker-process.ts';
+import { portalLinkOf } from './portal-links.ts';
 
 interface Sample {
   name: string;
@@ -164,6 +165,25 @@ describe('/metrics', () => {
     expect(valueOf(after.samples, 'sealpost_delivery_duration_seconds_count', { outcome: 'delivered' })).toBe(3);
     expect(valueOf(after.samples, 'sealpost_delivery_duration_seconds_count')).toBe(5);
     expect(valueOf(after.samples, 'sealpost_outbox_oldest_due_job_age_seconds')).toBe(0);
+    // The same attempts by where they went: all through SMTP_URL (a relay) under the default policy.
+    expect(after.types.get('sealpost_delivery_outcomes_total')).toBe('counter');
+    const routed = (labels: Record<string, string>) => valueOf(after.samples, 'sealpost_delivery_outcomes_total', labels);
+    expect(routed({ outcome: 'delivered', route: 'relay', policy: 'default' })).toBe(3);
+    expect(routed({ outcome: 'retrying', route: 'relay', policy: 'default' })).toBe(1);
+    expect(routed({ outcome: 'failed', route: 'relay', policy: 'default' })).toBe(1);
+    expect(routed({})).toBe(5);
+    // Evidence: one job per submission and one per settled delivery or failure (4 delivered + failed recipients).
+    await expect.poll(async () => valueOf((await scrape()).samples, 'sealpost_evidence_jobs_total', { outcome: 'done' }), { timeout: 10_000, interval: 250 }).toBeGreaterThanOrEqual(3);
+
+    // The portal: the confidential copy's link, opened twice; only the first open is an event.
+    expect(valueOf(after.samples, 'sealpost_portal_events_total', { event: 'opened' })).toBe(0);
+    const notification = peer.received.find((m) => m.to.includes('anna.muster@example.org'))!;
+    const { token: link } = await portalLinkOf(notification);
+    for (let i = 0; i < 2; i++) expect((await app.inject({ method: 'POST', url: `/r/${link}/open` })).statusCode).toBe(303);
+    const portal = await scrape();
+    expect(valueOf(portal.samples, 'sealpost_portal_events_total', { event: 'opened' })).toBe(1);
+    expect(valueOf(portal.samples, 'sealpost_portal_events_total')).toBe(1);
+    expect(valueOf(portal.samples, 'sealpost_portal_events_total', { event: 'lockout' })).toBe(0);
 
     // HTTP: route patterns, never URLs; the unmatched request has no route.
     const http = (labels: Record<string, string>) => valueOf(after.samples, 'sealpost_http_request_duration_seconds_count', labels);

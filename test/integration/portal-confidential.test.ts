@@ -3,6 +3,7 @@ import { createTestApp, pdfLike, submission, type TestApp } from '../support/app
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { credentialsOf, envelope, operation, soapPost } from '../support/soap.ts';
 import { portalLinkOf } from './portal-links.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * Confidential mail to a recipient without certificate: a notification with a
@@ -155,10 +156,3 @@ describe('portal: confidential without certificate', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -3,14 +3,7 @@ import { purgeExpiredContent, scheduleRetentionSweep } from '../../src/core/rete
 import { createTestApp, submission, type TestApp } from '../support/app.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { portalLinkOf } from './portal-links.ts';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { waitFor } from '../support/wait.ts';
 
 /**
  * Retention with a tiny period (RETENTION_DAYS=0.00002, about 1.7 s): the sweep

@@ -5,6 +5,7 @@ import { createTestApp, submission, type TestApp } from '../support/app.ts';
 import { freePort } from '../support/local.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { portalLinkOf } from './portal-links.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface Received {
   path: string;
@@ -40,14 +41,6 @@ function verifySignature(header: string, body: string, secret: string): { valid:
   const expected = createHmac('sha256', secret).update(`${parts.t}.${body}`).digest();
   const given = Buffer.from(parts.v1 ?? '', 'hex');
   return { valid: given.length === expected.length && timingSafeEqual(given, expected), timestamp: Number(parts.t) };
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('webhooks: signed POSTs of receipts and outcomes, retried, attempts visible', () => {
