@@ -35,6 +35,8 @@ import { writeResultFile } from './lib/results.ts';
 import { intSetting } from './lib/settings.ts';
 
 process.on('exit', killAllChildrenNow);
+/** DRAIN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the worker processes, to see where their time goes. */
+const workerNodeArgs = (process.env.DRAIN_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const { values: args } = parseArgs({ options: { messages: { type: 'string' }, workers: { type: 'string' } } });
 const settings = {
   messages: args.messages ? Number(args.messages) : intSetting('DRAIN_MESSAGES', 5000),
@@ -138,7 +140,7 @@ async function main(): Promise<number> {
         peer.received.length = 0;
         const started = performance.now();
         const procs = Array.from({ length: workers }, () => {
-          const child = spawn(process.execPath, [bin, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+          const child = spawn(process.execPath, [...workerNodeArgs, bin, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
           trackChild(child);
           children.push(child);
           return child;

@@ -34,12 +34,29 @@ export function parseCertificate(input: string | Uint8Array): Certificate {
   return all[0]!;
 }
 
+/**
+ * Parsed certificates by their DER bytes. The worker meets the same few
+ * certificates (a tenant's identity, its chain, the anchors, recipients' certificates)
+ * for every copy it sends; parsing them again each time was a tenth of a
+ * worker's CPU (bench:drain profile). Certificates are immutable, so sharing the
+ * object is safe, and it lets validation remember signature checks per object.
+ */
+const parsed = new Map<string, Certificate>();
+const PARSED_MAX = 2000;
+
 function parseDer(der: Buffer): Certificate {
+  const key = der.toString('base64');
+  const known = parsed.get(key);
+  if (known) return known;
+  let cert: Certificate;
   try {
-    return new x509.X509Certificate(new Uint8Array(der));
+    cert = new x509.X509Certificate(new Uint8Array(der));
   } catch (error) {
     throw new CertificateFormatError(`not an X.509 certificate: ${(error as Error).message}`, { cause: error });
   }
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, cert);
+  return cert;
 }
 
 function looksLikePem(bytes: Uint8Array): boolean {

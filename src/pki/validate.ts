@@ -76,9 +76,15 @@ function outsideValidity(cert: Certificate, at: Date, what: string): string | un
   return undefined;
 }
 
+const keyTypes = new WeakMap<Certificate, string | undefined>();
+function keyTypeOf(cert: Certificate): string | undefined {
+  if (!keyTypes.has(cert)) keyTypes.set(cert, createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType);
+  return keyTypes.get(cert);
+}
+
 function keyUsageProblem(cert: Certificate, purpose: Purpose): string | undefined {
   const usage = cert.getExtension(x509.KeyUsagesExtension);
-  const type = purpose === 'encrypt' ? createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyType : undefined;
+  const type = purpose === 'encrypt' ? keyTypeOf(cert) : undefined;
   // An id-RSASSA-PSS key is for signatures only (RFC 4055 1.2): nothing can be encrypted to it, whatever keyUsage says.
   if (type === 'rsa-pss') return 'the certificate carries an RSASSA-PSS key (id-RSASSA-PSS), which can only sign, not receive encrypted mail';
   // Absent keyUsage means no restriction (RFC 5280, 4.2.1.3).
@@ -159,12 +165,22 @@ async function findIssuer(child: Certificate, candidates: readonly Certificate[]
   return nameOnly ? { nameOnly } : {};
 }
 
+/** Signature checks already done, per parsed object (src/pki/certificate.ts shares them): a signature never changes. */
+const signatureChecks = new WeakMap<object, WeakMap<Certificate, boolean>>();
+
 async function signedBy(child: Certificate | Crl, issuer: Certificate): Promise<boolean> {
+  let byIssuer = signatureChecks.get(child);
+  const known = byIssuer?.get(issuer);
+  if (known !== undefined) return known;
+  let ok: boolean;
   try {
-    return await child.verify({ publicKey: issuer.publicKey, signatureOnly: true } as never);
+    ok = await child.verify({ publicKey: issuer.publicKey, signatureOnly: true } as never);
   } catch {
-    return false;
+    ok = false;
   }
+  if (!byIssuer) signatureChecks.set(child, (byIssuer = new WeakMap()));
+  byIssuer.set(issuer, ok);
+  return ok;
 }
 
 const describe = (cert: Certificate) => `"${cert.subject}", serial ${cert.serialNumber.toLowerCase()}`;
