@@ -46,8 +46,6 @@ export const errorCodes = {
   unavailable: { status: 503, retryable: true },
   /** Back-pressure: delivery lags or the database is saturated; submissions wait, reads go on (src/http/back-pressure.ts). */
   overloaded: { status: 503, retryable: true },
-  /** The operation exists in the contract but is not implemented yet (SOAP receipts and proofs). */
-  not_available: { status: 501, retryable: false },
   internal_error: { status: 500, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 

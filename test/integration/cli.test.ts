@@ -1,23 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { createTestApp, submission, type TestApp } from '../support/app.ts';
+import { sealpostCli, runProcess, sealpostBin } from '../support/cli.ts';
 
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../../bin/sealpost.js', import.meta.url));
 
 describe('the sealpost CLI', () => {
   let t: TestApp;
   const env = () => ({ PATH: process.env.PATH ?? '', DATABASE_URL: t.database.url, SEALPOST_MASTER_KEY: t.config.SEALPOST_MASTER_KEY! });
-  const sealpost = (...args: string[]) => run(process.execPath, [bin, ...args], { env: env() });
-  const failing = (...args: string[]) =>
-    sealpost(...args).then(
-      () => {
-        throw new Error(`sealpost ${args.join(' ')} succeeded`);
-      },
-      (error: { code: number; stderr: string }) => error,
-    );
+  const { sealpost, failing } = sealpostCli(env);
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -67,7 +56,7 @@ describe('the sealpost CLI', () => {
   it('migrates idempotently and rejects unknown commands and bad configuration', async () => {
     await expect(sealpost('migrate')).resolves.toBeDefined();
     expect((await failing('frobnicate')).code).toBe(2);
-    const badConfig = await run(process.execPath, [bin, 'migrate'], { env: { ...env(), PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
+    const badConfig = await runProcess(process.execPath, [sealpostBin, 'migrate'], { env: { ...env(), PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
     expect(badConfig).toMatchObject({ code: 1 });
     expect((badConfig as { stderr: string }).stderr).toMatch(/PORT/);
   });

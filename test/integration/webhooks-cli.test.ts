@@ -1,24 +1,13 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { sealpostCli } from '../support/cli.ts';
 
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../../bin/sealpost.js', import.meta.url));
 
 /** `sealpost webhook set|show|delete`: the operator as the tenant's admin, the same rules as REST. */
 describe('sealpost webhook', () => {
   let t: TestApp;
   const env = () => ({ PATH: process.env.PATH ?? '', DATABASE_URL: t.database.url, SEALPOST_MASTER_KEY: t.config.SEALPOST_MASTER_KEY!, LOG_LEVEL: 'silent' });
-  const sealpost = (...args: string[]) => run(process.execPath, [bin, ...args], { env: env() });
-  const failing = (...args: string[]) =>
-    sealpost(...args).then(
-      () => {
-        throw new Error(`sealpost ${args.join(' ')} succeeded`);
-      },
-      (error: { code: number; stderr: string }) => error,
-    );
+  const { sealpost, failing } = sealpostCli(env);
 
   beforeAll(async () => {
     t = await createTestApp();
