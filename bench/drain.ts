@@ -150,6 +150,9 @@ async function main(): Promise<number> {
         let failed = 0;
         for (let tick = 0; peer.received.length + failed < settings.messages; tick++) {
           await new Promise((r) => setTimeout(r, 200));
+          // A worker that dies on its own (a crash, a flag node refuses) would otherwise leave the run waiting out its budget.
+          const dead = procs.find((p) => p.exitCode !== null || p.signalCode !== null);
+          if (dead) throw new Error(`a sealpost worker exited unasked (${dead.exitCode ?? dead.signalCode}) after ${peer.received.length} messages`);
           sample();
           if (tick % 25 === 0) {
             failed = Number((await runtime.database.pool.query(`SELECT count(*)::int AS n FROM recipients WHERE status = 'failed'`)).rows[0].n);
