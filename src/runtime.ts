@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { CoreContext } from './core/context.ts';
+import { createSettingsCache } from './core/settings-cache.ts';
 import { connectDatabase, type Database } from './db/client.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -118,11 +119,14 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     onOutcome: (outcome) => runtime.metrics.identityRollover(outcome),
   };
   if (rolloverDeps.hookPath) await ensureSingletonJob(runtime.database.db, 'identity_rollover');
+  // What every copy reads and administrators rarely change, kept until the settings version moves.
+  const settings = createSettingsCache();
   const delivery: DeliveryDeps = {
     db: runtime.database.db,
     cipher: runtime.cipher,
     crls: runtime.core.crls,
     revocation: runtime.core.revocation,
+    settings,
     metrics: runtime.metrics,
     smime: () => (smime ??= createSmimePool()),
     transport,
@@ -138,7 +142,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
   const evidenceDeps: EvidenceDeps = {
     db: runtime.database.db,
     cipher: runtime.cipher,
-    pki: runtime.core,
+    pki: { ...runtime.core, settings },
     messageIdDomain: config.MESSAGE_ID_DOMAIN,
     policyId: config.EVIDENCE_POLICY_ID,
     timeStamp: config.EVIDENCE_TSA_URL
@@ -187,6 +191,7 @@ export async function startDelivery(runtime: Runtime): Promise<{ worker: Worker;
     leaseSeconds: config.OUTBOX_LEASE_SECONDS,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     log,
+    settings,
     onJobDone: (job, result, seconds) => {
       if (job.kind === 'deliver') runtime.metrics.delivery(result, seconds);
       if (job.kind === 'evidence') runtime.metrics.evidenceJob(result);

@@ -7,6 +7,7 @@ import { validateCertificate, type Purpose, type ValidationResult } from '../pki
 import { normaliseAddress } from './address.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { readSetting } from './settings-cache.ts';
 
 /**
  * Per-call overrides: CRLs (otherwise the context's, from CRL_FILES) and `now`,
@@ -56,12 +57,13 @@ export function mapFormat<T>(read: () => T, field: string): T {
   }
 }
 
-export async function anchorsFor(db: DbOrTx, tenantId: string): Promise<Certificate[]> {
-  return (await listTrustAnchors(db, tenantId)).map((row) => parseCertificate(row.certificate));
+/** The tenant's trust anchors and the global ones, parsed. */
+export async function anchorsFor(ctx: { db: DbOrTx } & Pick<CoreContext, 'settings'>, tenantId: string): Promise<Certificate[]> {
+  return readSetting(ctx, tenantId, 'trust-anchors', async () => (await listTrustAnchors(ctx.db, tenantId)).map((row) => parseCertificate(row.certificate)));
 }
 
-/** What validation reads: the database (trust anchors), the configured CRLs and the revocation network (CRL URLs, OCSP). */
-export type PkiContext = Pick<CoreContext, 'db' | 'crls' | 'revocation'>;
+/** What validation reads: the database (trust anchors, through the settings cache where there is one), the configured CRLs and the revocation network (CRL URLs, OCSP). */
+export type PkiContext = Pick<CoreContext, 'db' | 'crls' | 'revocation' | 'settings'>;
 
 export async function validateFor(
   pki: PkiContext,
@@ -75,7 +77,7 @@ export async function validateFor(
   return validateCertificate(cert, {
     ...use,
     at: options.now ?? new Date(),
-    anchors: anchors ?? (await anchorsFor(pki.db, tenantId)),
+    anchors: anchors ?? (await anchorsFor(pki, tenantId)),
     ...(crls && { crls }),
     ...(pki.revocation && { revocation: pki.revocation }),
   });

@@ -30,6 +30,7 @@ import {
 } from './certificate-rules.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { readSetting } from './settings-cache.ts';
 import { isUuid } from './ids.ts';
 import { authorize, type Principal } from './principal.ts';
 
@@ -94,7 +95,7 @@ export async function listRecipientCertificatesFor(
   authorize(principal, 'tenant:admin');
   const scopes = query.address === undefined ? undefined : scopesOf(normaliseScope(query.address, 'address'));
   const rows = await listRecipientCertificates(ctx.db, principal.tenantId, scopes);
-  const anchors = await anchorsFor(ctx.db, principal.tenantId);
+  const anchors = await anchorsFor(ctx, principal.tenantId);
   return Promise.all(rows.map(async (row) => toCertificateView(row, toValidationView(await validateStored(ctx, row, 'encrypt', options, anchors)))));
 }
 
@@ -115,14 +116,14 @@ export async function removeRecipientCertificate(ctx: CoreContext, principal: Pr
  * then one for its domain, newest first, valid for encryption now. None: undefined.
  */
 export async function findEncryptionCertificate(
-  ctx: Pick<CoreContext, 'db' | 'crls' | 'revocation'>,
+  ctx: Pick<CoreContext, 'db' | 'crls' | 'revocation' | 'settings'>,
   tenantId: string,
   address: string,
   options: PkiOptions = {},
 ): Promise<{ id: string; certificate: Certificate; keyTransport: KeyTransport } | undefined> {
   const wanted = address.toLowerCase();
-  const rows = await listRecipientCertificates(ctx.db, tenantId, scopesOf(wanted));
-  const anchors = await anchorsFor(ctx.db, tenantId);
+  const rows = await readSetting(ctx, tenantId, `recipient-certificates:${wanted}`, () => listRecipientCertificates(ctx.db, tenantId, scopesOf(wanted)));
+  const anchors = await anchorsFor(ctx, tenantId);
   for (const scope of scopesOf(wanted)) {
     for (const row of rows.filter((r) => r.scope === scope)) {
       const certificate = parseCertificate(row.certificate);

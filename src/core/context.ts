@@ -2,6 +2,7 @@ import type { Db } from '../db/client.ts';
 import type { CrlSource } from '../pki/crl-store.ts';
 import type { RevocationNetwork } from '../pki/revocation.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
+import type { SettingsCache } from './settings-cache.ts';
 import type { SubmissionLimits } from './submission.ts';
 import type { SubmissionMetrics } from './submit-message.ts';
 
@@ -16,4 +17,6 @@ export interface CoreContext {
   crls?: CrlSource;
   /** CRLs by URL and OCSP (CRL_URLS, CRL_FETCH, OCSP); without it, only CRL_FILES are consulted. */
   revocation?: RevocationNetwork;
+  /** The worker's cache of certificates, identities, trust anchors and policies (src/core/settings-cache.ts); the API reads fresh. */
+  settings?: SettingsCache;
 }

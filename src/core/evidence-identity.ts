@@ -4,6 +4,7 @@ import { derOf, parseCertificates } from '../pki/certificate.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import { validateStored, type PkiContext } from './certificate-rules.ts';
 import { identityKeyContext } from './identities.ts';
+import { readSetting } from './settings-cache.ts';
 
 /** The key and certificates that sign evidence, whoever provides them. */
 export interface EvidenceIdentity {
@@ -27,11 +28,13 @@ export async function chooseTenantEvidenceIdentity(
   tenantId: string,
   onSkip: (identityId: string, reason: string) => void = () => {},
 ): Promise<EvidenceIdentity | undefined> {
-  const rows = await ctx.db
-    .select()
-    .from(signingIdentities)
-    .where(and(eq(signingIdentities.tenantId, tenantId), eq(signingIdentities.forEvidence, true), isNull(signingIdentities.retiredAt)))
-    .orderBy(desc(signingIdentities.notBefore), desc(signingIdentities.createdAt));
+  const rows = await readSetting(ctx, tenantId, 'evidence-identities', async () =>
+    ctx.db
+      .select()
+      .from(signingIdentities)
+      .where(and(eq(signingIdentities.tenantId, tenantId), eq(signingIdentities.forEvidence, true), isNull(signingIdentities.retiredAt)))
+      .orderBy(desc(signingIdentities.notBefore), desc(signingIdentities.createdAt)),
+  );
   for (const row of rows) {
     const result = await validateStored(ctx, row, 'sign', {});
     if (!result.ok) {

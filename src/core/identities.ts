@@ -11,6 +11,7 @@ import { anchorsFor, certificateColumns, certificateFacts, isDuplicate, mapForma
 import { scopesOf } from './certificates.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { readSetting } from './settings-cache.ts';
 import { isUuid } from './ids.ts';
 import { authorize, type Principal } from './principal.ts';
 
@@ -83,7 +84,7 @@ export async function importIdentity(ctx: CoreContext, principal: Principal, inp
 export async function listIdentities(ctx: CoreContext, principal: Principal, options: PkiOptions = {}): Promise<IdentityView[]> {
   authorize(principal, 'tenant:admin');
   const rows = await listSigningIdentities(ctx.db, principal.tenantId);
-  const anchors = await anchorsFor(ctx.db, principal.tenantId);
+  const anchors = await anchorsFor(ctx, principal.tenantId);
   const now = options.now ?? new Date();
   const events = await listIdentityEvents(ctx.db, principal.tenantId, rows.map((r) => r.id));
   return Promise.all(rows.map(async (row) => toIdentityView(row, toValidationView(await validateStored(ctx, row, 'sign', options, anchors)), now, events)));
@@ -120,7 +121,7 @@ export interface ChosenIdentity {
  * (chain, validity, usage, revocation); newest first. Expired ones are never chosen.
  */
 export async function chooseSigningIdentity(
-  ctx: Pick<CoreContext, 'db' | 'cipher' | 'crls' | 'revocation'>,
+  ctx: Pick<CoreContext, 'db' | 'cipher' | 'crls' | 'revocation' | 'settings'>,
   tenantId: string,
   senderAddress: string,
   options: PkiOptions = {},
@@ -129,8 +130,9 @@ export async function chooseSigningIdentity(
   const sender = senderAddress.toLowerCase();
   const scopes = scopesOf(sender);
   const now = options.now ?? new Date();
-  const rows = (await listSigningIdentities(db, tenantId, { scopes, activeOnly: true })).filter((r) => r.notBefore <= now && now <= r.notAfter);
-  const anchors = await anchorsFor(db, tenantId);
+  const stored = await readSetting(ctx, tenantId, `signing-identities:${sender}`, () => listSigningIdentities(db, tenantId, { scopes, activeOnly: true }));
+  const rows = stored.filter((r) => r.notBefore <= now && now <= r.notAfter);
+  const anchors = await anchorsFor(ctx, tenantId);
   for (const scope of scopes) {
     for (const row of rows.filter((r) => r.scope === scope)) {
       const certificate = parseCertificate(row.certificate);

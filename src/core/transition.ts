@@ -8,6 +8,7 @@ import { isEvidenceWorthy } from '../evidence/event-mapping.ts';
 import { enqueueJob } from '../outbox/enqueue.ts';
 import { JobKind } from '../outbox/job-kinds.ts';
 import { enqueueWebhookNotifications } from './webhooks.ts';
+import type { SettingsCache } from './settings-cache.ts';
 import { canTransition, summariseStatus, type RecipientStatus } from './states.ts';
 
 export interface RecipientChange {
@@ -32,6 +33,8 @@ export async function transitionRecipients(
   messageId: string,
   actor: string,
   plan: TransitionPlan | RecipientChange[],
+  /** The worker's settings cache: whether the tenant has a webhook, without a query per change. */
+  options: { settings?: SettingsCache | undefined } = {},
 ): Promise<{ message: MessageRow; recipients: RecipientRow[]; changes: RecipientChange[] }> {
   const message = await lockMessage(tx, messageId);
   if (!message) throw new AppError('not_found', `message ${messageId} does not exist`);
@@ -66,7 +69,7 @@ export async function transitionRecipients(
   // Evidence for these events is issued by the worker, owed from this commit on (docs/evidence.md).
   if (changes.some((c) => isEvidenceWorthy(c.event.type))) await enqueueJob(tx, { kind: JobKind.evidence, messageId });
   // Webhook notifications for these events, when the tenant has a webhook (docs/webhooks.md).
-  await enqueueWebhookNotifications(tx, message.tenantId, messageId, appended);
+  await enqueueWebhookNotifications({ db: tx, ...options }, message.tenantId, messageId, appended);
   const status = summariseStatus(recipients.map((r) => r.status));
   if (status !== message.status) {
     Object.assign(message, await updateMessageStatus(tx, messageId, status));

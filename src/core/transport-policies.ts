@@ -13,6 +13,7 @@ import type { TransportPolicyRow } from '../db/schema.ts';
 import type { ContentCipher } from '../security/content-cipher.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { readSetting, type SettingsCache } from './settings-cache.ts';
 import { authorize, type Principal } from './principal.ts';
 
 /** How strictly a session to a domain must be protected (docs/transport.md). */
@@ -113,9 +114,14 @@ export async function removeTransportPolicy(ctx: CoreContext, principal: Princip
  * The policy for mail from `tenantId` to `address`: the recipient domain's own
  * (exact domain), else undefined (the transport then applies the global default).
  */
-export async function transportPolicyFor(db: DbOrTx, cipher: ContentCipher, tenantId: string, address: string): Promise<TransportPolicy | undefined> {
+export async function transportPolicyFor(
+  ctx: { db: DbOrTx; cipher: ContentCipher; settings?: SettingsCache | undefined },
+  tenantId: string,
+  address: string,
+): Promise<TransportPolicy | undefined> {
+  const { cipher } = ctx;
   const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-  const row = await findTransportPolicyFor(db, tenantId, [domain]);
+  const row = await readSetting(ctx, tenantId, `transport-policy:${domain}`, () => findTransportPolicyFor(ctx.db, tenantId, [domain]));
   if (!row) return undefined;
   return {
     source: row.domain,

@@ -7,6 +7,7 @@ import { enqueueJob } from '../outbox/enqueue.ts';
 import { JobKind } from '../outbox/job-kinds.ts';
 import type { CoreContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { readSetting, type SettingsCache } from './settings-cache.ts';
 import { EventType } from './event-types.ts';
 import { requireMessage } from './message-queries.ts';
 import { authorize, type Principal } from './principal.ts';
@@ -117,14 +118,14 @@ export async function listWebhookDeliveriesFor(
  * probe, only when such an event is among them).
  */
 export async function enqueueWebhookNotifications(
-  tx: DbOrTx,
+  ctx: { db: DbOrTx; settings?: SettingsCache | undefined },
   tenantId: string,
   messageId: string,
   appended: ReadonlyArray<Pick<EventRow, 'id' | 'type'>>,
 ): Promise<void> {
   const worthy = appended.filter((e) => webhookEventTypes.includes(e.type));
-  if (worthy.length === 0 || !(await tenantHasWebhook(tx, tenantId))) return;
-  for (const event of worthy) await enqueueJob(tx, { kind: JobKind.webhook, messageId, payload: { eventId: event.id } });
+  if (worthy.length === 0 || !(await readSetting(ctx, tenantId, 'has-webhook', () => tenantHasWebhook(ctx.db, tenantId)))) return;
+  for (const event of worthy) await enqueueJob(ctx.db, { kind: JobKind.webhook, messageId, payload: { eventId: event.id } });
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -439,3 +440,21 @@ export const identityEvents = pgTable(
 );
 
 export type IdentityEventRow = typeof identityEvents.$inferSelect;
+
+// --- Settings cache (issue 6): what tells workers their cached certificates, identities and policies are stale ---
+
+/**
+ * One row: `version` goes up in every transaction that writes trust anchors,
+ * signing identities, recipient certificates, transport policies or webhooks (a
+ * statement trigger, migrations/0014_settings_version_triggers.sql). The claim
+ * query returns it, so a worker drops its cache before a job claimed after a
+ * change can use it (src/core/settings-cache.ts).
+ */
+export const settingsVersion = pgTable(
+  'settings_version',
+  {
+    id: boolean('id').primaryKey().default(true),
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('settings_version_single_row', sql`${t.id}`)],
+);

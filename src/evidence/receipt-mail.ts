@@ -66,7 +66,7 @@ export async function receiptMailJob(deps: ReceiptMailDeps, job: ClaimedJob, log
     ? await deps.smime().signMessage(raw, { certificate: derOf(identity.certificate), privateKey: identity.privateKey, chain: identity.chain.map(derOf) })
     : raw;
   if (!identity) log.warn({ evidenceId: row.id }, 'no valid signing identity for the sender; the receipt mail goes unsigned (its evidence is signed)');
-  const policy = await transportPolicyFor(deps.db, deps.cipher, message.tenantId, message.fromAddress);
+  const policy = await transportPolicyFor(deps, message.tenantId, message.fromAddress);
   const outcome = await deps.transport.send(mail, { from: message.fromAddress, to: message.fromAddress, policy });
   if (outcome.kind === 'temporary' && job.attempts < MAX_ATTEMPTS) {
     log.warn({ evidenceId: row.id, reason: outcome.reason }, 'receipt mail not handed over; trying again');

@@ -12,6 +12,8 @@ export interface ClaimedJob {
   attempts: number;
   /** True when another worker held this job and its lease ran out (it may have sent already). */
   reclaimed: boolean;
+  /** `settings_version` as this claim saw it (src/core/settings-cache.ts). */
+  settingsVersion: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, 
     payload: Record<string, unknown>;
     attempts: number;
     reclaimed: boolean;
+    settings_version: number;
   }>(sql`
     WITH due AS (
       SELECT id, locked_by IS NOT NULL AS reclaimed
@@ -43,7 +46,8 @@ export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, 
            attempts = o.attempts + 1
       FROM due
      WHERE o.id = due.id
-    RETURNING o.id, o.kind, o.recipient_id, o.message_id, o.payload, o.attempts, due.reclaimed`);
+    RETURNING o.id, o.kind, o.recipient_id, o.message_id, o.payload, o.attempts, due.reclaimed,
+              (SELECT version FROM settings_version) AS settings_version`);
   return result.rows.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -52,5 +56,6 @@ export async function claimDueJobs(db: DbOrTx, workerId: string, limit: number, 
     payload: r.payload,
     attempts: r.attempts,
     reclaimed: r.reclaimed,
+    settingsVersion: r.settings_version,
   }));
 }

@@ -49,7 +49,7 @@ export async function codeJob(deps: CodeJobDeps, job: ClaimedJob, log: Logger): 
     messageId: message.id,
   });
   const signed = await protectMessage(deps, message, recipient, raw, undefined, 'registration code: nothing of the message', { sign: content.protection?.sign ?? true });
-  const policy = await transportPolicyFor(deps.db, deps.cipher, message.tenantId, recipient.address);
+  const policy = await transportPolicyFor(deps, message.tenantId, recipient.address);
   const outcome = await deps.transport.send(signed.raw, { from: message.fromAddress, to: recipient.address, policy });
   if (outcome.kind === 'temporary' && job.attempts < MAX_ATTEMPTS) {
     log.warn({ reason: outcome.reason }, 'registration code not handed over; trying again');

@@ -51,7 +51,7 @@ export async function deliverJob(deps: DeliveryDeps, claimed: ClaimedJob, log: L
   let outcome: DeliveryOutcome;
   let protection: PreparedCopy['detail'] | undefined;
   try {
-    const policy = await transportPolicyFor(deps.db, deps.cipher, message.tenantId, recipient.address);
+    const policy = await transportPolicyFor(deps, message.tenantId, recipient.address);
     const rendered = await prepareCopy(deps, message, recipient, recipients, policy);
     protection = rendered.detail;
     outcome = await deps.transport.send(rendered.raw, { from: message.fromAddress, to: recipient.address, policy });
@@ -104,7 +104,7 @@ async function begin(deps: DeliveryDeps, job: DeliveryJob) {
         event: { type: EventType.processing, detail: { attempt: job.attempts, worker: deps.workerId } },
       });
       return changes;
-    });
+    }, { settings: deps.settings });
     if (result.changes.length === 0) {
       await completeJob(tx, job.id);
       return undefined;
@@ -123,6 +123,7 @@ async function settle(
   protection: PreparedCopy['detail'] | undefined,
 ): Promise<JobResult> {
   const actor = `worker:${deps.workerId}`;
+  const withSettings = { settings: deps.settings };
   const ageSeconds = (Date.now() - message.createdAt.getTime()) / 1000;
   const giveUp = outcome.kind === 'permanent' || (outcome.kind === 'temporary' && ageSeconds >= deps.retryWindowSeconds);
 
@@ -144,7 +145,7 @@ async function settle(
             },
           },
         },
-      ]);
+      ], withSettings);
       await completeJob(tx, job.id);
       return 'delivered';
     }
@@ -163,7 +164,7 @@ async function settle(
           lastError: outcome.reason,
           event: { type: EventType.failed, detail: { ...detail, permanent: outcome.kind === 'permanent' } },
         },
-      ]);
+      ], withSettings);
       await completeJob(tx, job.id);
       return 'failed';
     }
@@ -175,7 +176,7 @@ async function settle(
         lastError: outcome.reason,
         event: { type: EventType.retry_scheduled, detail: { ...detail, retryInSeconds: delay } },
       },
-    ]);
+    ], withSettings);
     await delayWarning(tx, message, recipient, ageSeconds, deps.delayWarningSeconds, { ...detail, actor });
     await rescheduleJob(tx, job.id, delay);
     return 'retrying';

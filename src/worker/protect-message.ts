@@ -7,6 +7,7 @@ import type { ContentCipher } from '../security/content-cipher.ts';
 import type { CrlSource } from '../pki/crl-store.ts';
 import type { RevocationNetwork } from '../pki/revocation.ts';
 import type { SmimePool } from '../smime/index.ts';
+import type { SettingsCache } from '../core/settings-cache.ts';
 
 /** Where the stage reports how long signing (and encrypting) a copy took. */
 export interface ProtectionMetrics {
@@ -19,6 +20,8 @@ export interface ProtectionDeps {
   crls?: CrlSource | undefined;
   /** CRLs by URL and OCSP (src/pki/revocation.ts), consulted when choosing certificates. */
   revocation?: RevocationNetwork | undefined;
+  /** The worker's settings cache (src/core/settings-cache.ts): identities, certificates, anchors and policies without a query per copy. */
+  settings?: SettingsCache | undefined;
   metrics?: ProtectionMetrics | undefined;
   /** Created on first use: tenants without a signing identity never start its threads. */
   smime: () => SmimePool;

@@ -7,6 +7,7 @@ import { isJobKind, type JobKind } from '../outbox/job-kinds.ts';
 import { extendLeases, releaseLeases } from '../outbox/lease.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
 import { listenForDeliveries } from './outbox-listener.ts';
+import type { SettingsCache } from '../core/settings-cache.ts';
 
 /** How a job ended, for logs and metrics. */
 export type JobResult = 'delivered' | 'retrying' | 'failed' | 'skipped' | 'done';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   leaseSeconds: number;
   shutdownGraceMs: number;
   log: Logger;
+  /** Told the settings version of every claim before its jobs run, so no job uses settings cached before a change it follows. */
+  settings?: SettingsCache | undefined;
   /** Called after each job, for tests and metrics, with how long it took. */
   onJobDone?: (job: ClaimedJob, result: JobResult | 'error', seconds: number) => void;
 }
@@ -110,6 +113,7 @@ export function startWorker(handlers: JobHandlers, options: WorkerOptions): Work
         try {
           const jobs = await claimDueJobs(db, workerId, free, options.leaseSeconds);
           claimed = jobs.length;
+          if (jobs[0]) options.settings?.observe(jobs[0].settingsVersion);
           if (running) jobs.forEach(runJob);
           else await releaseLeases(db, workerId, jobs.map((j) => j.id));
         } catch (err) {
