@@ -1,4 +1,4 @@
-import { createPrivateKey, KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, KeyObject } from 'node:crypto';
 import { SmimeError } from './errors.ts';
 
 /** A private key as callers hold it: a node KeyObject, PEM text, or PKCS#8 DER. */
@@ -10,6 +10,22 @@ export function toPrivateKey(input: PrivateKeyInput): KeyObject {
     if (input.type !== 'private') throw new SmimeError('smime_unsupported_key', `expected a private key, got a ${input.type} key`);
     return input;
   }
+  // The same few identity keys arrive as bytes for every copy: parsing one costs far more than hashing it.
+  const digest = createHash('sha256').update(input).digest('base64');
+  let key = parsedKeys.get(digest);
+  if (!key) {
+    key = parsePrivateKey(input);
+    if (parsedKeys.size >= PARSED_KEYS_KEPT) parsedKeys.delete(parsedKeys.keys().next().value!);
+    parsedKeys.set(digest, key);
+  }
+  return key;
+}
+
+/** Parsed keys by the SHA-256 of their PEM or DER bytes; the oldest goes first beyond this many. */
+const PARSED_KEYS_KEPT = 64;
+const parsedKeys = new Map<string, KeyObject>();
+
+function parsePrivateKey(input: string | Buffer | Uint8Array): KeyObject {
   try {
     if (typeof input === 'string') return createPrivateKey(input);
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);

@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptMessage, encryptMessage, signMessage, SmimeError, verifyMessage } from '../../src/smime/index.ts';
 import { base64Lines } from '../../src/smime/base64.ts';
+import { toPrivateKey } from '../../src/smime/keys.ts';
 import { to7bitEntity, toCrlf } from '../../src/smime/canonical.ts';
 import { splitMessage } from '../../src/smime/header-split.ts';
 import { createSmimeTestCa, type SmimeTestCa, type SmimeUser } from '../support/smime-ca.ts';
@@ -144,5 +145,16 @@ describe('inputs and refusals', () => {
         'From: a@example.com\r\nTo: b@example.org\r\nSubject: Payslip\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nNet pay: 1234.56\r\n',
       );
     }
+  });
+});
+
+describe('private keys', () => {
+  it('parses the same key bytes once, and still refuses bytes that are no key', () => {
+    const der = createPrivateKey(rsa.keyPem).export({ type: 'pkcs8', format: 'der' });
+    const first = toPrivateKey(der);
+    expect(toPrivateKey(Buffer.from(der))).toBe(first);
+    expect(toPrivateKey(rsa.keyPem)).not.toBe(first); // PEM text is other bytes: its own entry, the same key
+    expect(toPrivateKey(rsa.keyPem).equals(first)).toBe(true);
+    expect(() => toPrivateKey(randomBytes(64))).toThrow(SmimeError);
   });
 });
