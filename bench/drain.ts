@@ -6,7 +6,13 @@
  * and recipient certificate imported first) and hand it over, under the
  * `mutual-tls` policy, to an SMTP peer on loopback that requires our client
  * certificate. Reports msg/s end to end (first worker start to last message
- * received) and the peak RSS (VmHWM) of each worker process.
+ * received) and the peak RSS (VmHWM) of each worker process, and where the CPU
+ * went in that window (bench/lib/cpu-accounting.ts): ms per message in the
+ * workers, in PostgreSQL (the embedded cluster's processes), in this process
+ * (the SMTP peer and the idle app) and elsewhere on the machine, over the
+ * whole window and again from the first tenth delivered on (workers warm). The
+ * peer keeps only the first 4 KiB of each message (enough to see it is
+ * encrypted); the run fails when one is not, or when a worker exits.
  *
  * Settings (environment, or `--messages N --workers 1,2`): DRAIN_MESSAGES
  * (5000), DRAIN_ATTACHMENT_KB (200), DRAIN_WORKERS ("1,2"), DRAIN_CONCURRENCY
@@ -28,6 +34,7 @@ import { createTestCa } from '../test/support/pki.ts';
 import { createSmimeCa } from '../test/support/smime-certs.ts';
 import { startSmtpPeer } from '../test/support/smtp-peer.ts';
 import { killAllChildrenNow, projectRoot, trackChild } from './lib/children.ts';
+import { cpuSnapshot, cpuSplit, formatCpuSplit, postmasterPid, type CpuSnapshot, type CpuSplit } from './lib/cpu-accounting.ts';
 import { createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
 import { gitInfo, loadSnapshot, machineInfo } from './lib/machine.ts';
 import { pdfLike } from './lib/payload.ts';
@@ -56,7 +63,21 @@ interface Round {
   messagesPerSecond: number;
   peakRssMiB: number[];
   failed: number;
+  /** Mean size of a delivered message as the peer received it. */
+  messageKiB: number;
+  /** Delivered copies whose head does not say S/MIME enveloped-data. */
+  notEncrypted: number;
+  cpu: {
+    /** From the workers' start to the last message received, their start-up included. */
+    window: CpuSplit;
+    /** From the first tenth of the messages received to the last (warm workers); absent when the first sample saw them all. */
+    afterFirstTenth?: CpuSplit & { messagesPerSecond: number };
+  };
 }
+
+/** How much of each message the peer keeps: the headers, where the S/MIME content type is. */
+const headBytes = 4096;
+const isEncrypted = (head: Buffer) => /application\/pkcs7-mime; smime-type=enveloped-data/i.test(head.toString('latin1'));
 
 async function main(): Promise<number> {
   const startedAt = new Date();
@@ -72,7 +93,7 @@ async function main(): Promise<number> {
 
   // The peer: STARTTLS with a certificate from its CA, and it requires a client certificate from ours.
   const clientCa = await createTestCa('Drain Client CA');
-  const peer = await startSmtpPeer({ clientCa: clientCa.certPem });
+  const peer = await startSmtpPeer({ clientCa: clientCa.certPem, headBytes });
   const client = await clientCa.issueClient('sealpost.drain.test');
   const file = (name: string, text: string) => {
     writeFileSync(join(tempDir, name), text);
@@ -139,27 +160,36 @@ async function main(): Promise<number> {
         }
         peer.received.length = 0;
         const started = performance.now();
+        const postgresPid = database.dataDir === undefined ? undefined : postmasterPid(database.dataDir);
+        const cpuAtStart = cpuSnapshot({ postgresPid, workerPids: [] });
         const procs = Array.from({ length: workers }, () => {
           const child = spawn(process.execPath, [...workerNodeArgs, bin, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
           trackChild(child);
           children.push(child);
           return child;
         });
+        const workerPids = procs.map((p) => p.pid!);
         const peaks = procs.map(() => 0);
         const sample = () => procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, peakRss(p.pid))));
         let failed = 0;
+        let warm: { cpu: CpuSnapshot; delivered: number } | undefined;
         for (let tick = 0; peer.received.length + failed < settings.messages; tick++) {
           await new Promise((r) => setTimeout(r, 200));
           // A worker that dies on its own (a crash, a flag node refuses) would otherwise leave the run waiting out its budget.
           const dead = procs.find((p) => p.exitCode !== null || p.signalCode !== null);
           if (dead) throw new Error(`a sealpost worker exited unasked (${dead.exitCode ?? dead.signalCode}) after ${peer.received.length} messages`);
           sample();
+          if (!warm && peer.received.length >= settings.messages / 10) warm = { cpu: cpuSnapshot({ postgresPid, workerPids }), delivered: peer.received.length };
           if (tick % 25 === 0) {
             failed = Number((await runtime.database.pool.query(`SELECT count(*)::int AS n FROM recipients WHERE status = 'failed'`)).rows[0].n);
             process.stdout.write(`${peer.received.length} `);
           }
         }
         const seconds = (performance.now() - started) / 1000;
+        const cpuAtEnd = cpuSnapshot({ postgresPid, workerPids });
+        const windowCpu = cpuSplit(cpuAtStart, cpuAtEnd, peer.received.length);
+        const warmSplit = warm && warm.delivered < peer.received.length ? cpuSplit(warm.cpu, cpuAtEnd, peer.received.length - warm.delivered) : undefined;
+        const afterFirstTenth = warmSplit && { ...warmSplit, messagesPerSecond: round2(warmSplit.messages / warmSplit.seconds) };
         sample();
         await Promise.all(procs.map((p) => stop(p)));
         const round: Round = {
@@ -169,11 +199,21 @@ async function main(): Promise<number> {
           messagesPerSecond: round2(peer.received.length / seconds),
           peakRssMiB: peaks.map((b) => round2(b / 1024 / 1024)),
           failed,
+          messageKiB: round2(peer.received.reduce((sum, m) => sum + m.bytes, 0) / Math.max(1, peer.received.length) / 1024),
+          notEncrypted: peer.received.filter((m) => !isEncrypted(m.raw)).length,
+          cpu: { window: windowCpu, ...(afterFirstTenth && { afterFirstTenth }) },
         };
         rounds.push(round);
-        console.log(`\n  ${round.messages} delivered in ${round.seconds} s: ${round.messagesPerSecond} msg/s; peak RSS per worker ${round.peakRssMiB.join(', ')} MiB; failed ${failed}`);
+        console.log(
+          `\n  ${round.messages} delivered in ${round.seconds} s: ${round.messagesPerSecond} msg/s; peak RSS per worker ${round.peakRssMiB.join(', ')} MiB; ` +
+            `${round.messageKiB} KiB each; failed ${failed}; not encrypted ${round.notEncrypted}\n` +
+            `  whole window: ${formatCpuSplit(windowCpu)}` +
+            (afterFirstTenth
+              ? `\n  after the first tenth (${afterFirstTenth.messages} messages, ${afterFirstTenth.messagesPerSecond} msg/s): ${formatCpuSplit(afterFirstTenth)}`
+              : ''),
+        );
       }
-      const encrypted = peer.received.every((m) => /application\/pkcs7-mime; smime-type=enveloped-data/i.test(m.raw.subarray(0, 4096).toString('latin1')));
+      const encrypted = rounds.every((r) => r.notEncrypted === 0);
       const result = {
         benchmark: 'drain',
         startedAt: startedAt.toISOString(),
@@ -182,10 +222,15 @@ async function main(): Promise<number> {
         git: gitInfo(),
         load: { start: loadAtStart, end: loadSnapshot() },
         rounds,
-        lastRoundAllEncrypted: encrypted,
+        allEncrypted: encrypted,
       };
       console.log(`results: ${writeResultFile('drain', startedAt, result)}`);
-      return rounds.every((r) => r.failed === 0) && encrypted ? 0 : 1;
+      const failures = rounds.flatMap((r) => [
+        ...(r.failed > 0 ? [`${r.workers} worker(s): ${r.failed} recipients failed`] : []),
+        ...(r.notEncrypted > 0 ? [`${r.workers} worker(s): ${r.notEncrypted} messages arrived without S/MIME enveloped-data`] : []),
+      ]);
+      failures.forEach((f) => console.error(`FAIL: ${f}`));
+      return failures.length === 0 ? 0 : 1;
     } finally {
       await app.close();
       await runtime.close();

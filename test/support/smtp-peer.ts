@@ -7,7 +7,10 @@ import { createTestCa, type TestCa } from './pki.ts';
 export interface ReceivedMail {
   from: string;
   to: string[];
+  /** The message as received; only its first `headBytes` bytes when the peer was started with that option. */
   raw: Buffer;
+  /** Size of the whole message in bytes (also when `raw` holds only its head). */
+  bytes: number;
   /** True when the message came over a TLS-protected session (STARTTLS). */
   secure: boolean;
 }
@@ -56,6 +59,12 @@ export interface SmtpPeerOptions {
   starttls?: boolean;
   /** PEM of the CA(s) whose client certificates the peer requires during STARTTLS (mutual TLS). */
   clientCa?: string;
+  /**
+   * Keep only the first `headBytes` bytes of each message in `raw` (the rest is
+   * read and counted, not kept): for bulk runs that check headers only, so the
+   * peer does not hold every message in memory. Default: keep it all.
+   */
+  headBytes?: number;
 }
 
 export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<SmtpPeer> {
@@ -83,13 +92,20 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      const keep = options.headBytes ?? Infinity;
+      let bytes = 0;
+      stream.on('data', (c: Buffer) => {
+        // A copy of a partial chunk: a view would keep the whole chunk alive.
+        if (bytes < keep) chunks.push(bytes + c.length <= keep ? c : Buffer.from(c.subarray(0, keep - bytes)));
+        bytes += c.length;
+      });
       stream.on('end', () => {
         const accept = () => {
           received.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
+            bytes,
             secure: session.secure,
           });
           callback(null, `Ok: queued as PEER${received.length}`);
