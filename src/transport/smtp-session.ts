@@ -1,6 +1,7 @@
 import { TLSSocket, type ConnectionOptions } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Logger } from '../logger.ts';
+import { encodeDataOurselves } from './smtp-data-hook.ts';
 import { PolicyBreach, type DeliveryRecord } from './smtp-outcome.ts';
 
 /** What TLS a session must have (src/core/transport-policies.ts decides it per destination). */
@@ -78,6 +79,8 @@ export async function openSession(target: SessionTarget, options: SessionOptions
     tls,
     logger: false,
   });
+  // The bytes after DATA come from src/transport/smtp-data.ts (native searches), not nodemailer's per-byte DataStream.
+  const dataHook = encodeDataOurselves(connection);
   let usable = true;
   let lastError: unknown;
   connection.on('error', (error: unknown) => {
@@ -130,6 +133,7 @@ export async function openSession(target: SessionTarget, options: SessionOptions
         messages += 1;
         connection.send({ from: envelope.from, to: [envelope.to] }, raw, (error, info) => {
           if (error) return reject(asPolicyBreach(error, target) ?? error);
+          if (dataHook.uses === 0) warnDataHookUnused(options.log);
           resolve({ response: String(info.response ?? '') });
         });
       });
@@ -146,6 +150,13 @@ export async function openSession(target: SessionTarget, options: SessionOptions
       }
     },
   };
+}
+
+let dataHookWarned = false;
+function warnDataHookUnused(log: Logger): void {
+  if (dataHookWarned) return;
+  dataHookWarned = true;
+  log.warn('nodemailer encoded the message itself (src/transport/smtp-data-hook.ts no longer matches its internals): delivery is correct but slower');
 }
 
 function readDetails(socket: unknown, target: SessionTarget): SessionDetails {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
 import { withDefaultIdentity, type TransportPolicy } from '../core/transport-policies.ts';
 import type { MxResolver } from './mx-resolver.ts';
+import { createIdentityFiles, type IdentityFiles } from './identity-files.ts';
 import { createSessionPool, type SessionPool } from './session-pool.ts';
 import { openSession, type SessionTarget, type SmtpSession, type TlsRequirement } from './smtp-session.ts';
 import { classifySmtpError, PolicyBreach, queueIdFromResponse, type DeliveryOutcome, type DeliveryRecord, type FailedOutcome } from './smtp-outcome.ts';
@@ -24,6 +24,8 @@ export interface SmtpTransportOptions {
   maxConnectionsPerDestination?: number | undefined;
   /** Our EHLO name. */
   heloName?: string | undefined;
+  /** How long a read client certificate/key file is used before it is checked for changes (src/transport/identity-files.ts; 5 s). */
+  identityRecheckMs?: number | undefined;
   log: Logger;
 }
 
@@ -56,15 +58,16 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     maxMessagesPerSession: 100,
   });
   const relayCa = options.caFile ? readFileSync(options.caFile) : undefined;
+  const files = createIdentityFiles({ recheckMs: options.identityRecheckMs });
   const defaultPolicy: TransportPolicy = options.defaultPolicy ?? { source: 'default', mode: 'opportunistic', route: 'mx', business: false };
 
   return {
     async send(raw, envelope) {
       const policy = withDefaultIdentity(envelope.policy, defaultPolicy) ?? defaultPolicy;
       try {
-        if (policy.route === 'relay' && policy.relayUrl) return await viaRelay(pool, options, raw, envelope, policy, policy.relayUrl, policy.caPem);
-        if (options.url) return await viaRelay(pool, options, raw, envelope, options.sink ? undefined : policy, options.url, relayCa);
-        if (options.mx) return await viaMx(pool, options, options.mx, raw, envelope, policy);
+        if (policy.route === 'relay' && policy.relayUrl) return await viaRelay(pool, files, options, raw, envelope, policy, policy.relayUrl, policy.caPem);
+        if (options.url) return await viaRelay(pool, files, options, raw, envelope, options.sink ? undefined : policy, options.url, relayCa);
+        if (options.mx) return await viaMx(pool, files, options, options.mx, raw, envelope, policy);
         return { kind: 'temporary', reason: 'no delivery route is configured (SMTP_URL unset and DELIVERY_ROUTE is not mx)' };
       } catch (error) {
         const outcome = classifySmtpError(error);
@@ -80,6 +83,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
 async function viaRelay(
   pool: SessionPool,
+  files: IdentityFiles,
   options: SmtpTransportOptions,
   raw: Buffer,
   envelope: Envelope,
@@ -94,7 +98,7 @@ async function viaRelay(
     port: Number(u.port) || (implicitTls ? 465 : 587),
     implicitTls,
     // A relay is the operator's own choice: its certificate is always verified, when TLS is used.
-    tls: { ...(await tlsFor(policy, ca)), verify: true },
+    tls: { ...(await tlsFor(files, policy, ca)), verify: true },
     ...(u.username && { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }),
   };
   const record: DeliveryRecord = { route: policy ? 'relay' : 'sink', ...(policy && { policy: policy.source }), port: target.port };
@@ -103,6 +107,7 @@ async function viaRelay(
 
 async function viaMx(
   pool: SessionPool,
+  files: IdentityFiles,
   options: SmtpTransportOptions,
   mx: NonNullable<SmtpTransportOptions['mx']>,
   raw: Buffer,
@@ -111,7 +116,7 @@ async function viaMx(
 ): Promise<DeliveryOutcome> {
   const domain = envelope.to.slice(envelope.to.lastIndexOf('@') + 1).toLowerCase();
   const destinations = await mx.resolver.destinations(domain);
-  const tls = await tlsFor(policy, policy.caPem);
+  const tls = await tlsFor(files, policy, policy.caPem);
   const failures: FailedOutcome[] = [];
   let tried = 0;
   for (const destination of destinations) {
@@ -169,8 +174,8 @@ async function resetAfterRefusal(session: SmtpSession, failed: FailedOutcome): P
   await session.reset().catch(() => session.close());
 }
 
-/** What TLS the policy asks for; the client identity is read from its files for mutual TLS. */
-async function tlsFor(policy: TransportPolicy | undefined, ca: string | Buffer | undefined): Promise<TlsRequirement> {
+/** What TLS the policy asks for; the client identity comes from its files for mutual TLS (kept in memory, re-checked every few seconds). */
+async function tlsFor(files: IdentityFiles, policy: TransportPolicy | undefined, ca: string | Buffer | undefined): Promise<TlsRequirement> {
   if (!policy || policy.mode === 'opportunistic') return { required: false, verify: false, ...(ca && { ca }) };
   const tls: TlsRequirement = { required: true, verify: true, ...(ca && { ca }) };
   if (policy.mode === 'mutual-tls') {
@@ -179,13 +184,16 @@ async function tlsFor(policy: TransportPolicy | undefined, ca: string | Buffer |
         code: 'ECLIENTIDENTITY',
       });
     }
-    try {
-      [tls.cert, tls.key] = await Promise.all([readFile(policy.clientCertFile), readFile(policy.clientKeyFile)]);
-    } catch (error) {
-      throw Object.assign(new Error(`cannot read the TLS client identity for ${policy.source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`), {
+    // Both settled before answering, so no check of the other file is still running when the next send asks.
+    const read = await Promise.allSettled([files.read(policy.clientCertFile), files.read(policy.clientKeyFile)]);
+    const failed = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const error = failed.reason as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`cannot read the TLS client identity for ${policy.source}: ${error.code ?? String(error)}`), {
         code: 'ECLIENTIDENTITY',
       });
     }
+    [tls.cert, tls.key] = read.map((r) => (r as PromiseFulfilledResult<Buffer>).value);
   }
   return tls;
 }
