@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { PkiContext } from '../core/certificate-rules.ts';
 import { chooseTenantEvidenceIdentity, type EvidenceIdentity } from '../core/evidence-identity.ts';
 import { openContent } from '../core/sealed-content.ts';
 import type { Db } from '../db/client.ts';
-import { findRecipients } from '../db/repositories/messages.ts';
+import { findMessageWithRecipients } from '../db/repositories/messages.ts';
 import { attachmentDigests, eventsWithoutEvidence, insertEvidence, lastEvidence, lockMessageEvidence } from '../db/repositories/evidence.ts';
-import { messages } from '../db/schema.ts';
+import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
 import { completeJob } from '../outbox/complete.ts';
@@ -53,13 +52,13 @@ export interface EvidenceDeps {
  * of a message is never held up for good by a TSA that is down.
  */
 export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logger): Promise<JobResult> {
-  const messageId = job.messageId;
-  const [message] = messageId ? await deps.db.select().from(messages).where(eq(messages.id, messageId)) : [];
-  if (!message) {
+  const found = job.messageId ? await findMessageWithRecipients(deps.db, job.messageId) : undefined;
+  if (!found) {
     log.error('evidence job for a message that does not exist; removing it');
     await completeJob(deps.db, job.id);
     return 'skipped';
   }
+  const { message } = found;
   // Chosen before the transaction: validation may fetch revocation data.
   const identity =
     (await chooseTenantEvidenceIdentity({ ...deps.pki, cipher: deps.cipher }, message.tenantId, (identityId, reason) =>
@@ -72,7 +71,7 @@ export async function evidenceJob(deps: EvidenceDeps, job: ClaimedJob, log: Logg
   if (deps.timeStamp && !stamp) log.warn({ attempts: job.attempts }, 'the TSA failed every attempt; issuing this evidence without a time-stamp');
 
   try {
-    return await issue(deps, job, log, message, identity, issuer, stamp);
+    return await issue(deps, job, log, found, identity, issuer, stamp);
   } catch (error) {
     if (!(error instanceof TimeStampError) || !deps.timeStamp) throw error;
     const delay = retryDelaySeconds(job.attempts, deps.timeStamp.backoff);
@@ -86,7 +85,7 @@ async function issue(
   deps: EvidenceDeps,
   job: ClaimedJob,
   log: Logger,
-  message: typeof messages.$inferSelect,
+  { message, recipients }: { message: MessageRow; recipients: RecipientRow[] },
   identity: EvidenceIdentity,
   issuer: { name: string; certificateSha256: string },
   stamp: TimeStampSettings | undefined,
@@ -95,7 +94,6 @@ async function issue(
     await lockMessageEvidence(tx, message.id);
     const pending = await eventsWithoutEvidence(tx, message.id, evidenceEventTypes);
     if (pending.length > 0) {
-      const recipients = await findRecipients(tx, [message.id]);
       const attachments = await attachmentDigests(tx, message.id);
       const content = openContent(deps.cipher, message.id, message.content);
       let previous = await lastEvidence(tx, message.id);

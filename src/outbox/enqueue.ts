@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { OUTBOX_CHANNEL } from './channel.ts';
 import type { JobKind } from './job-kinds.ts';
@@ -18,11 +18,18 @@ export interface NewJob {
  * kind already owed for the same recipient is kept as it is (no duplicate work).
  */
 export async function enqueueJob(tx: DbOrTx, job: NewJob): Promise<void> {
-  const insert = sql`
+  await tx.execute(enqueueJobStatement(job));
+}
+
+/**
+ * enqueueJob's one statement, for callers that run it inside a larger one
+ * (src/db/repositories/messages.ts writeTransition). A job due now NOTIFYs from
+ * its RETURNING clause: only when a row was inserted, in the same round trip.
+ */
+export function enqueueJobStatement(job: NewJob): SQL {
+  return sql`
     INSERT INTO outbox (kind, message_id, recipient_id, payload, run_at)
     VALUES (${job.kind}, ${job.messageId ?? null}, ${job.recipientId ?? null}, ${JSON.stringify(job.payload ?? {})}::jsonb,
             now() + make_interval(secs => ${job.delaySeconds ?? 0}))
-    ON CONFLICT (kind, recipient_id) DO NOTHING`;
-  // Due now: the wake-up goes in the same statement (one round trip); PostgreSQL runs a WITH's INSERT even unread.
-  await tx.execute(job.delaySeconds ? insert : sql`WITH queued AS (${insert}) SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+    ON CONFLICT (kind, recipient_id) DO NOTHING${job.delaySeconds ? sql`` : sql` RETURNING pg_notify(${OUTBOX_CHANNEL}, '')`}`;
 }

@@ -3,7 +3,7 @@ import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import { EventType } from '../core/event-types.ts';
 import { pendingStatuses } from '../core/states.ts';
 import { transitionRecipients, type RecipientChange } from '../core/transition.ts';
-import { completeJob } from '../outbox/complete.ts';
+import { completeJob, completeJobStatement } from '../outbox/complete.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
 import { retryDelaySeconds, type BackoffPolicy } from '../outbox/backoff.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
@@ -124,6 +124,8 @@ async function settle(
 ): Promise<JobResult> {
   const actor = `worker:${deps.workerId}`;
   const withSettings = { settings: deps.settings };
+  // A settled job is removed in the same statement as the change it settles.
+  const andComplete = { ...withSettings, also: [completeJobStatement(job.id)] };
   const ageSeconds = (Date.now() - message.createdAt.getTime()) / 1000;
   const giveUp = outcome.kind === 'permanent' || (outcome.kind === 'temporary' && ageSeconds >= deps.retryWindowSeconds);
 
@@ -145,8 +147,7 @@ async function settle(
             },
           },
         },
-      ], withSettings);
-      await completeJob(tx, job.id);
+      ], andComplete);
       return 'delivered';
     }
     const detail = {
@@ -164,8 +165,7 @@ async function settle(
           lastError: outcome.reason,
           event: { type: EventType.failed, detail: { ...detail, permanent: outcome.kind === 'permanent' } },
         },
-      ], withSettings);
-      await completeJob(tx, job.id);
+      ], andComplete);
       return 'failed';
     }
     const delay = retryDelaySeconds(job.attempts, deps.backoff);

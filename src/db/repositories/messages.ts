@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
-import { attachments, messages, recipients, type MessageRow, type RecipientRow } from '../schema.ts';
+import { attachments, messages, recipients, type EventRow, type MessageRow, type RecipientRow } from '../schema.ts';
 import type { MessageStatus, RecipientStatus } from '../../core/states.ts';
 
 /** A tenant's message, or undefined: another tenant's id is indistinguishable from a missing one. */
@@ -20,11 +20,65 @@ export async function findMessageByIdempotencyKey(db: DbOrTx, tenantId: string, 
   return row;
 }
 
-/** Locks the message row: every change to a message's recipients takes this lock first. */
-export async function lockMessage(tx: DbOrTx, id: string): Promise<MessageRow | undefined> {
-  const [row] = await tx.select().from(messages).where(eq(messages.id, id)).for('update');
-  return row;
+/**
+ * Locks the message row, then reads its recipients (position order). Two
+ * statements on purpose: under READ COMMITTED a statement that waited for the
+ * lock still reads other tables as they were when it began, so recipients read
+ * in the locking statement could miss a change committed by the transaction it
+ * waited for.
+ */
+export async function lockMessageWithRecipients(tx: DbOrTx, id: string): Promise<{ message: MessageRow; recipients: RecipientRow[] } | undefined> {
+  const [message] = await tx.select().from(messages).where(eq(messages.id, id)).for('update');
+  return message && { message, recipients: await findRecipients(tx, [id]) };
 }
+
+/**
+ * The message and its recipients (position order) in one round trip, without a
+ * lock: the recipients come as one JSON array beside the row, not as a join
+ * that would repeat the message's content once per recipient.
+ */
+export async function findMessageWithRecipients(db: DbOrTx, id: string): Promise<{ message: MessageRow; recipients: RecipientRow[] } | undefined> {
+  const [row] = await db
+    .select({
+      message: messages,
+      // Spelled out: drizzle writes a column of a one-table query unqualified, and `id` would then mean r.id.
+      recipients: sql<RecipientJson[]>`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]'::json) FROM recipients r WHERE r.message_id = messages.id)`,
+    })
+    .from(messages)
+    .where(eq(messages.id, id));
+  return row && { message: row.message, recipients: row.recipients.map(fromJson) };
+}
+
+/** A recipients row as PostgreSQL's row_to_json writes it. */
+interface RecipientJson {
+  id: string;
+  message_id: string;
+  tenant_id: string;
+  position: number;
+  kind: RecipientRow['kind'];
+  address: string;
+  display_name: string | null;
+  status: RecipientStatus;
+  attempts: number;
+  last_error: string | null;
+  delivered_at: string | null;
+  updated_at: string;
+}
+
+const fromJson = (r: RecipientJson): RecipientRow => ({
+  id: r.id,
+  messageId: r.message_id,
+  tenantId: r.tenant_id,
+  position: r.position,
+  kind: r.kind,
+  address: r.address,
+  displayName: r.display_name,
+  status: r.status,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at),
+  updatedAt: new Date(r.updated_at),
+});
 
 export async function findRecipients(db: DbOrTx, messageIds: string[]): Promise<RecipientRow[]> {
   if (messageIds.length === 0) return [];
@@ -35,30 +89,72 @@ export async function findRecipients(db: DbOrTx, messageIds: string[]): Promise<
     .orderBy(asc(recipients.messageId), asc(recipients.position));
 }
 
-export async function updateRecipient(
-  tx: DbOrTx,
-  id: string,
-  patch: { status: RecipientStatus; attempts?: number; lastError?: string | null; deliveredAt?: Date },
-): Promise<void> {
-  await tx
-    .update(recipients)
-    .set({ ...patch, updatedAt: sql`now()` })
-    .where(eq(recipients.id, id));
+export interface TransitionWrite {
+  messageId: string;
+  tenantId: string;
+  actor: string;
+  /** The recipients' new columns; `lastError` absent leaves it as it is. */
+  recipients: Array<{ id: string; status: RecipientStatus; attempts?: number | undefined; lastError?: string | null | undefined; deliveredAt?: Date | undefined }>;
+  /** Logbook events, appended in this order. */
+  events: Array<{ recipientId: string | null; type: string; detail: Record<string, unknown> }>;
+  /** The message's new summary status, when it changes. */
+  messageStatus?: MessageStatus | undefined;
+  /** More statements to run in the same round trip (src/outbox/enqueue.ts enqueueJobStatement). */
+  also?: SQL[];
 }
 
-/** Returns what was stored, so callers holding the row can keep it current. */
-export async function updateMessageStatus(
+/**
+ * Writes one transition (src/core/transition.ts decides it) in a single
+ * statement: the recipients' columns, the logbook events, the message's status
+ * and anything `also` queues, as data-modifying WITH queries, which PostgreSQL
+ * runs once each whether or not the result reads them. Returns the appended
+ * events (id order) and, when the status changed, what was stored.
+ */
+export async function writeTransition(
   tx: DbOrTx,
-  id: string,
-  status: MessageStatus,
-): Promise<Pick<MessageRow, 'status' | 'updatedAt'>> {
-  const [row] = await tx
-    .update(messages)
-    .set({ status, updatedAt: sql`now()` })
-    .where(eq(messages.id, id))
-    .returning({ status: messages.status, updatedAt: messages.updatedAt });
-  if (!row) throw new Error(`message ${id} does not exist`);
-  return row;
+  t: TransitionWrite,
+): Promise<{ events: Array<Pick<EventRow, 'id' | 'type' | 'recipientId'>>; message?: Pick<MessageRow, 'status' | 'updatedAt'> }> {
+  const patches = t.recipients.map((r) => ({
+    id: r.id,
+    status: r.status,
+    attempts: r.attempts ?? null,
+    setLastError: r.lastError !== undefined,
+    lastError: r.lastError ?? null,
+    deliveredAt: r.deliveredAt?.toISOString() ?? null,
+  }));
+  const also = (t.also ?? []).map((statement, i) => sql`, ${sql.raw(`also_${i}`)} AS (${statement})`);
+  const result = await tx.execute<{ events: Array<{ id: number; type: string; recipient_id: string | null }>; status: MessageStatus | null; updated_at: string | null }>(sql`
+    WITH patch AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(patches)}::jsonb)
+        AS p(id uuid, status recipient_status, attempts integer, "setLastError" boolean, "lastError" text, "deliveredAt" timestamptz)
+    ), changed AS (
+      UPDATE recipients r
+         SET status = p.status,
+             attempts = coalesce(p.attempts, r.attempts),
+             last_error = CASE WHEN p."setLastError" THEN p."lastError" ELSE r.last_error END,
+             delivered_at = coalesce(p."deliveredAt", r.delivered_at),
+             updated_at = now()
+        FROM patch p
+       WHERE r.id = p.id AND r.message_id = ${t.messageId}
+    ), appended AS (
+      INSERT INTO events (tenant_id, message_id, recipient_id, type, actor, detail)
+      SELECT ${t.tenantId}, ${t.messageId}, (e.value->>'recipientId')::uuid, e.value->>'type', ${t.actor}, e.value->'detail'
+        FROM jsonb_array_elements(${JSON.stringify(t.events)}::jsonb) WITH ORDINALITY AS e(value, n)
+       ORDER BY e.n
+      RETURNING id, type, recipient_id
+    ), message AS (
+      UPDATE messages SET status = ${t.messageStatus ?? null}::message_status, updated_at = now()
+       WHERE id = ${t.messageId} AND ${t.messageStatus ?? null}::message_status IS NOT NULL
+      RETURNING status, updated_at
+    )${sql.join(also)}
+    SELECT (SELECT coalesce(json_agg(a ORDER BY a.id), '[]'::json) FROM appended a) AS events, m.status, m.updated_at
+      FROM (SELECT 1) one LEFT JOIN message m ON true`);
+  // Drizzle hands raw statements' timestamps over as text.
+  const row = result.rows[0]!;
+  return {
+    events: row.events.map((e) => ({ id: e.id, type: e.type, recipientId: e.recipient_id })),
+    ...(row.status !== null && row.updated_at !== null && { message: { status: row.status, updatedAt: new Date(row.updated_at) } }),
+  };
 }
 
 export interface MessagePageQuery {
