@@ -1,6 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { RecipientRow } from '../db/schema.ts';
 import type { SealedContent } from '../core/sealed-content.ts';
+import { toCrlf } from '../smime/canonical.ts';
 
 export interface RenderInput {
   messageId: string;
@@ -42,7 +43,8 @@ export async function renderMessage(input: RenderInput): Promise<Buffer> {
     messageId: rfc5322MessageId(input.recipient.id, input.messageIdDomain),
     date: input.submittedAt,
     headers: { 'X-Sealpost-Message-Id': input.messageId },
-    newline: '\r\n',
   });
-  return composer.compile().build();
+  // nodemailer's own CRLF conversion (its `newline` option) is a JavaScript loop over every byte of the
+  // base64 attachments, which already end their lines in CRLF; toCrlf finds the rare bare LF natively.
+  return toCrlf(await composer.compile().build());
 }
