@@ -4,11 +4,11 @@ import { chooseTenantEvidenceIdentity, type EvidenceIdentity } from '../core/evi
 import { openContent } from '../core/sealed-content.ts';
 import type { Db } from '../db/client.ts';
 import { findMessageWithRecipients } from '../db/repositories/messages.ts';
-import { attachmentDigests, eventsWithoutEvidence, insertEvidence, lastEvidence, lockMessageEvidence } from '../db/repositories/evidence.ts';
+import { attachmentDigests, insertEvidence, lockMessageEvidence, pendingEvidence, type ChainHead, type NewEvidence } from '../db/repositories/evidence.ts';
 import type { MessageRow, RecipientRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ClaimedJob } from '../outbox/claim.ts';
-import { completeJob } from '../outbox/complete.ts';
+import { completeJob, completeJobStatement } from '../outbox/complete.ts';
 import { enqueueJob } from '../outbox/enqueue.ts';
 import { JobKind } from '../outbox/job-kinds.ts';
 import { rescheduleJob } from '../outbox/reschedule.ts';
@@ -92,12 +92,13 @@ async function issue(
 ): Promise<JobResult> {
   return deps.db.transaction(async (tx): Promise<JobResult> => {
     await lockMessageEvidence(tx, message.id);
-    const pending = await eventsWithoutEvidence(tx, message.id, evidenceEventTypes);
-    if (pending.length > 0) {
+    const pending = await pendingEvidence(tx, message.id, evidenceEventTypes);
+    const issued: NewEvidence[] = [];
+    if (pending.events.length > 0) {
       const attachments = await attachmentDigests(tx, message.id);
       const content = openContent(deps.cipher, message.id, message.content);
-      let previous = await lastEvidence(tx, message.id);
-      for (const event of pending) {
+      let previous: ChainHead | undefined = pending.head;
+      for (const event of pending.events) {
         const issuedAt = new Date();
         const sequence = (previous?.sequence ?? 0) + 1;
         const facts = buildFacts({
@@ -135,7 +136,7 @@ async function issue(
           signerFingerprint: issuer.certificateSha256,
           createdAt: issuedAt,
         };
-        await insertEvidence(tx, row);
+        issued.push(row);
         if (mailsReceipt(deps.mailReceipts, facts.type, message.mode)) {
           await enqueueJob(tx, { kind: JobKind.receipt_mail, messageId: message.id, payload: { evidenceId: row.id } });
         }
@@ -143,7 +144,8 @@ async function issue(
         log.info({ evidenceId: row.id, type: row.type, eventId: event.id, sequence, signer: identity.source }, 'evidence issued');
       }
     }
-    await completeJob(tx, job.id);
+    // The chain's new links and the job's removal: one statement.
+    await insertEvidence(tx, issued, completeJobStatement(job.id));
     return 'done';
   });
 }
