@@ -104,12 +104,15 @@ export function startWorker(handlers: JobHandlers, options: WorkerOptions): Work
     inFlight.set(job.id, done);
   };
 
+  // Claims in batches of a quarter of the concurrency (at least one): a claim per finished job would cost a
+  // round trip per job, and waiting for a few free slots keeps the rest busy meanwhile.
+  const batch = Math.max(1, Math.ceil(options.concurrency / 4));
   const loop = async () => {
     while (running) {
       pendingWake = false;
       const free = options.concurrency - inFlight.size;
       let claimed = 0;
-      if (free > 0) {
+      if (free >= batch || (free > 0 && inFlight.size === 0)) {
         try {
           const jobs = await claimDueJobs(db, workerId, free, options.leaseSeconds);
           claimed = jobs.length;
