@@ -28,6 +28,7 @@ export const configSchema = z.object({
 
   DATABASE_URL: optionalString,
   DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
 
   SEALPOST_MASTER_KEY: optionalString.refine((v) => v === undefined || isMasterKey(v), {

@@ -63,7 +63,7 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
       url = embedded.url;
     }
     if (options.migrate ?? true) await runMigrations(url, log);
-    const database = connectDatabase(url, config.DATABASE_POOL_SIZE);
+    const database = connectDatabase(url, config.DATABASE_POOL_SIZE, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on' });
     closers.push(() => database.close());
     const cipher = createContentCipher(loadMasterKey(config.SEALPOST_MASTER_KEY, config.DATA_DIR, log));
     const metrics = createMetrics({

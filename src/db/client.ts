@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { PreparingClient } from './prepared-client.ts';
 import * as schema from './schema.ts';
 
 /** Drizzle over a pool; `$client` is that pool, for the few statements written by hand. */
@@ -18,8 +19,14 @@ export interface Database {
 // bigint (int8) as number: our ids stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
-export function connectDatabase(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'sealpost' });
+export function connectDatabase(url: string, poolSize: number, options: { preparedStatements?: boolean } = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'sealpost',
+    // Each statement text parsed and planned once per connection (src/db/prepared-client.ts).
+    ...(options.preparedStatements !== false && { Client: PreparingClient }),
+  });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
   // Nor one checked out between two statements of a transaction: pg-pool drops its idle listener on
