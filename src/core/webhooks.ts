@@ -114,8 +114,9 @@ export async function listWebhookDeliveriesFor(
 
 /**
  * Queues one `webhook` job per webhook-worthy event just appended, inside the
- * transaction that appends them, when the tenant has a webhook (one primary-key
- * probe, only when such an event is among them).
+ * transaction that appends them, when the tenant has a webhook: one primary-key
+ * probe, only when such an event is among them, and none in a worker whose
+ * settings cache already knows (src/core/settings-cache.ts).
  */
 export async function enqueueWebhookNotifications(
   ctx: { db: DbOrTx; settings?: SettingsCache | undefined },
