@@ -23,7 +23,7 @@ export class PreparingClient extends pg.Client {
   override query(...args: unknown[]): never {
     const [config] = args;
     if (isNamable(config)) {
-      const name = `sp_${createHash('sha1').update(config.text).digest('base64url').slice(0, 22)}`;
+      const name = nameOf(config.text);
       if (this.#prepared.has(name) || this.#prepared.size < MAX_PREPARED) {
         this.#prepared.add(name);
         args[0] = { ...config, name };
@@ -33,13 +33,26 @@ export class PreparingClient extends pg.Client {
   }
 }
 
+/** A statement's name: from its text's SHA-1, remembered (within a bound) so a hot statement is not hashed each time. */
+const names = new Map<string, string>();
+
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `sp_${createHash('sha1').update(text).digest('base64url').slice(0, 22)}`;
+    if (names.size < MAX_PREPARED) names.set(text, name);
+  }
+  return name;
+}
+
 /** Distinct statements prepared per connection at most; the rest run unnamed. */
 export const MAX_PREPARED = 300;
 
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 
-function isNamable(config: unknown): config is { text: string; name?: undefined } {
+// An empty name counts as none: drizzle's `.prepare('')` builds a statement once and leaves naming it to this client.
+function isNamable(config: unknown): config is { text: string; name?: '' | undefined } {
   if (typeof config !== 'object' || config === null) return false;
   const { text, name } = config as { text?: unknown; name?: unknown };
-  return typeof text === 'string' && name === undefined && PREPARABLE.test(text);
+  return typeof text === 'string' && (name === undefined || name === '') && PREPARABLE.test(text);
 }

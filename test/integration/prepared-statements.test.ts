@@ -38,6 +38,16 @@ describe('prepared statements', () => {
     expect(prepared.some((p) => /^\s*(begin|commit)/i.test(p.statement))).toBe(false);
   });
 
+  it("names a drizzle query built once with .prepare(''), and only when preparing is on", async () => {
+    const twice = async (db: ReturnType<typeof connectDatabase>['db']) => {
+      const query = db.select().from(tenants).where(sql`${tenants.name} = ${sql.placeholder('name')}`).prepare('');
+      for (const name of ['a', 'b']) await query.execute({ name });
+    };
+    const prepared = await preparedAfter(true, twice);
+    expect(prepared.filter((p) => /from "tenants"/.test(p.statement)).map((p) => p.name)).toEqual([expect.stringMatching(/^sp_/)]);
+    expect(await preparedAfter(false, twice)).toEqual([]);
+  });
+
   it(`stops preparing new texts after ${MAX_PREPARED} on one connection, and still runs them`, async () => {
     let last = 0;
     const prepared = await preparedAfter(true, async (db) => {

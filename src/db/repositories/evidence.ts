@@ -1,5 +1,5 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
+import type { Db, DbOrTx } from '../client.ts';
 import { evidence, messages, type EventRow, type EvidenceRow, type MessageRow, type RecipientRow } from '../schema.ts';
 import { eventFromJson, recipientFromJson, type EventJson, type RecipientJson } from '../row-json.ts';
 
@@ -25,19 +25,21 @@ export interface EvidenceWork {
 }
 
 /**
- * The message, its recipients, its events of `types` still without evidence,
- * the head of its chain and its attachments' digests, in one statement (one
- * snapshot, one round trip); undefined when the message does not exist. The
- * rows beside the message come as JSON arrays, so nothing is repeated per row.
+ * evidenceWork's statement, built once per database handle (it runs twice per
+ * delivered copy). Unnamed: src/db/prepared-client.ts names it by its text,
+ * unless DATABASE_PREPARED_STATEMENTS=off.
  */
-export async function evidenceWork(db: DbOrTx, messageId: string, types: readonly string[]): Promise<EvidenceWork | undefined> {
-  const [row] = await db
+const evidenceWorkQueries = new WeakMap<Db, ReturnType<typeof buildEvidenceWorkQuery>>();
+const evidenceWorkQuery = (db: Db) => evidenceWorkQueries.get(db) ?? evidenceWorkQueries.set(db, buildEvidenceWorkQuery(db)).get(db)!;
+
+const buildEvidenceWorkQuery = (db: Db) =>
+  db
     .select({
       message: messages,
       // Spelled out with aliases: drizzle writes a column of a one-table query unqualified.
       recipients: sql<RecipientJson[]>`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]'::json) FROM recipients r WHERE r.message_id = messages.id)`,
       pending: sql<EventJson[]>`(SELECT coalesce(json_agg(e ORDER BY e.id), '[]'::json) FROM events e
-          WHERE e.message_id = messages.id AND e.type = ANY(${sql.param([...types])}::text[])
+          WHERE e.message_id = messages.id AND e.type = ANY(${sql.placeholder('types')}::text[])
             AND NOT EXISTS (SELECT 1 FROM evidence v WHERE v.event_id = e.id))`,
       head: sql<{ sequence: number; sha256: string } | null>`(SELECT json_build_object('sequence', h.sequence, 'sha256', encode(h.sha256, 'hex'))
           FROM evidence h WHERE h.message_id = messages.id ORDER BY h.sequence DESC LIMIT 1)`,
@@ -46,7 +48,17 @@ export async function evidenceWork(db: DbOrTx, messageId: string, types: readonl
             ORDER BY a.position), '[]'::json) FROM attachments a WHERE a.message_id = messages.id)`,
     })
     .from(messages)
-    .where(eq(messages.id, messageId));
+    .where(eq(messages.id, sql.placeholder('messageId')))
+    .prepare('');
+
+/**
+ * The message, its recipients, its events of `types` still without evidence,
+ * the head of its chain and its attachments' digests, in one statement (one
+ * snapshot, one round trip); undefined when the message does not exist. The
+ * rows beside the message come as JSON arrays, so nothing is repeated per row.
+ */
+export async function evidenceWork(db: Db, messageId: string, types: readonly string[]): Promise<EvidenceWork | undefined> {
+  const [row] = await evidenceWorkQuery(db).execute({ messageId, types: [...types] });
   if (!row) return undefined;
   return {
     message: row.message,
