@@ -19,8 +19,10 @@
  * (WORKER_CONCURRENCY per process, 8), DRAIN_BUDGET_SECONDS (1800), DRAIN_COMPILED (1: the
  * workers run the compiled package, as deployed, built first into a temporary
  * directory; 0: from the TypeScript sources through tsx, about 2.5 s more CPU
- * per worker at start).
- * DATABASE_URL uses that server instead of an embedded one. Loopback only.
+ * per worker at start), DRAIN_DB_SOCKET (1: the workers reach the embedded
+ * PostgreSQL over its Unix socket, as a worker on the database's host would;
+ * 0: over loopback TCP, about 1 ms more CPU per copy here).
+ * DATABASE_URL uses that server instead of an embedded one (as given). Loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +40,7 @@ import { createSmimeCa } from '../test/support/smime-certs.ts';
 import { startSmtpPeer } from '../test/support/smtp-peer.ts';
 import { killAllChildrenNow, projectRoot, trackChild } from './lib/children.ts';
 import { buildCompiledPackage } from './lib/compiled-build.ts';
+import { withDatabase } from '../test/support/local.ts';
 import { cpuSnapshot, cpuSplit, formatCpuSplit, postmasterPid, type CpuSnapshot, type CpuSplit } from './lib/cpu-accounting.ts';
 import { createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
 import { gitInfo, loadSnapshot, machineInfo } from './lib/machine.ts';
@@ -56,6 +59,7 @@ const settings = {
   concurrency: intSetting('DRAIN_CONCURRENCY', 8),
   budgetSeconds: intSetting('DRAIN_BUDGET_SECONDS', 1800),
   compiled: process.env.DRAIN_COMPILED !== '0',
+  socket: process.env.DRAIN_DB_SOCKET !== '0',
 };
 if (!Number.isInteger(settings.messages) || settings.messages < 1) throw new Error('--messages must be a positive integer');
 if (!settings.workers.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--workers must be a comma-separated list of positive integers');
@@ -112,9 +116,10 @@ async function main(): Promise<number> {
     const loadAtStart = loadSnapshot();
     database = await startDatabaseServer(tempDir);
     const db = await createDatabase(database.adminUrl, 'sealpost_drain');
+    const workerDatabaseUrl = settings.socket && database.socketAdminUrl ? withDatabase(database.socketAdminUrl, db.name) : db.url;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: db.url,
+      DATABASE_URL: workerDatabaseUrl,
       SEALPOST_MASTER_KEY: randomBytes(32).toString('base64'),
       DATA_DIR: join(tempDir, 'var'),
       LOG_LEVEL: 'warn',
@@ -158,7 +163,7 @@ async function main(): Promise<number> {
       });
 
       console.log(
-        `PostgreSQL ${database.version} (${database.kind}); ${settings.messages} messages × ${settings.attachmentBytes / 1024} KiB, signed and encrypted, ` +
+        `PostgreSQL ${database.version} (${database.kind}, workers connect over ${workerDatabaseUrl === db.url ? 'TCP' : 'its Unix socket'}); ${settings.messages} messages × ${settings.attachmentBytes / 1024} KiB, signed and encrypted, ` +
           `mutual TLS to a loopback peer; workers ${settings.compiled ? 'compiled' : 'through tsx'}; WORKER_CONCURRENCY ${settings.concurrency}; load at start: ${loadAtStart.uptime}`,
       );
       for (const workers of settings.workers) {
@@ -241,6 +246,7 @@ async function main(): Promise<number> {
         benchmark: 'drain',
         startedAt: startedAt.toISOString(),
         settings,
+        workersReachDatabaseOver: workerDatabaseUrl === db.url ? 'tcp' : 'unix socket',
         machine: machineInfo(),
         git: gitInfo(),
         load: { start: loadAtStart, end: loadSnapshot() },

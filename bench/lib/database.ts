@@ -8,6 +8,8 @@ import { freePort, withDatabase } from '../../test/support/local.ts';
 export interface DatabaseServer {
   /** Superuser (or DATABASE_URL) connection to the server's maintenance database. */
   adminUrl: string;
+  /** Embedded only: adminUrl over the cluster's Unix socket instead of loopback TCP. */
+  socketAdminUrl?: string;
   kind: 'embedded' | 'external';
   /** The embedded cluster's data directory (for the postmaster pid); undefined for DATABASE_URL. */
   dataDir?: string;
@@ -38,6 +40,7 @@ export async function startDatabaseServer(tempDir: string, options: { restartabl
   let embedded: EmbeddedDatabase | undefined = await start(port);
   const server: DatabaseServer = {
     adminUrl: embedded.url,
+    socketAdminUrl: embedded.socketUrl,
     kind: 'embedded',
     dataDir,
     version: await serverVersion(embedded.url),
