@@ -27,8 +27,8 @@ export type TransitionPlan = (message: MessageRow, recipients: readonly Recipien
  * concurrent changes to one message's recipients serialise and the message's
  * summary status is computed from what is committed; `plan` sees the locked
  * state; one logbook event is written per change, and the evidence and webhook
- * jobs those events owe are queued with them. Three round trips: the lock, the
- * recipients, then every write in one statement.
+ * jobs those events owe are queued with them. Two round trips: the lock, which
+ * reads the message and its recipients as well, then every write in one statement.
  */
 export async function transitionRecipients(
   tx: DbOrTx,

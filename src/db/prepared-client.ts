@@ -50,9 +50,8 @@ export const MAX_PREPARED = 300;
 
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 
-// An empty name counts as none: drizzle's `.prepare('')` builds a statement once and leaves naming it to this client.
-function isNamable(config: unknown): config is { text: string; name?: '' | undefined } {
+function isNamable(config: unknown): config is { text: string; name?: undefined } {
   if (typeof config !== 'object' || config === null) return false;
   const { text, name } = config as { text?: unknown; name?: unknown };
-  return typeof text === 'string' && (name === undefined || name === '') && PREPARABLE.test(text);
+  return typeof text === 'string' && name === undefined && PREPARABLE.test(text);
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/client.ts';
+import { fixedStatement } from '../../src/db/fixed-statement.ts';
 import { MAX_PREPARED } from '../../src/db/prepared-client.ts';
 import { tenants } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -38,13 +39,14 @@ describe('prepared statements', () => {
     expect(prepared.some((p) => /^\s*(begin|commit)/i.test(p.statement))).toBe(false);
   });
 
-  it("names a drizzle query built once with .prepare(''), and only when preparing is on", async () => {
+  it('prepares a fixedStatement once, inside a transaction too, and only when preparing is on', async () => {
+    const byName = fixedStatement<{ id: string }, 'name'>((param) => sql`SELECT id FROM tenants WHERE name = ${param('name')}`);
     const twice = async (db: ReturnType<typeof connectDatabase>['db']) => {
-      const query = db.select().from(tenants).where(sql`${tenants.name} = ${sql.placeholder('name')}`).prepare('');
-      for (const name of ['a', 'b']) await query.execute({ name });
+      await byName(db, { name: 'a' });
+      await db.transaction(async (tx) => void (await byName(tx, { name: 'b' })));
     };
     const prepared = await preparedAfter(true, twice);
-    expect(prepared.filter((p) => /from "tenants"/.test(p.statement)).map((p) => p.name)).toEqual([expect.stringMatching(/^sp_/)]);
+    expect(prepared.filter((p) => /FROM tenants WHERE name/.test(p.statement)).map((p) => p.name)).toEqual([expect.stringMatching(/^sp_/)]);
     expect(await preparedAfter(false, twice)).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../client.ts';
-import { evidence, messages, type EventRow, type EvidenceRow, type MessageRow, type RecipientRow } from '../schema.ts';
-import { eventFromJson, recipientFromJson, type EventJson, type RecipientJson } from '../row-json.ts';
+import type { DbOrTx } from '../client.ts';
+import { fixedStatement } from '../fixed-statement.ts';
+import { eventFromJson, messageFromJson, recipientFromJson, type EventJson, type MessageJson, type RecipientJson } from '../row-json.ts';
+import { evidence, type EventRow, type EvidenceRow, type MessageRow, type RecipientRow } from '../schema.ts';
 
 export type NewEvidence = typeof evidence.$inferInsert;
 
@@ -25,49 +26,51 @@ export interface EvidenceWork {
 }
 
 /**
- * evidenceWork's statement, built once per database handle (it runs twice per
- * delivered copy). Unnamed: src/db/prepared-client.ts names it by its text,
- * unless DATABASE_PREPARED_STATEMENTS=off.
- */
-const evidenceWorkQueries = new WeakMap<Db, ReturnType<typeof buildEvidenceWorkQuery>>();
-const evidenceWorkQuery = (db: Db) => evidenceWorkQueries.get(db) ?? evidenceWorkQueries.set(db, buildEvidenceWorkQuery(db)).get(db)!;
-
-const buildEvidenceWorkQuery = (db: Db) =>
-  db
-    .select({
-      message: messages,
-      // Spelled out with aliases: drizzle writes a column of a one-table query unqualified.
-      recipients: sql<RecipientJson[]>`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]'::json) FROM recipients r WHERE r.message_id = messages.id)`,
-      pending: sql<EventJson[]>`(SELECT coalesce(json_agg(e ORDER BY e.id), '[]'::json) FROM events e
-          WHERE e.message_id = messages.id AND e.type = ANY(${sql.placeholder('types')}::text[])
-            AND NOT EXISTS (SELECT 1 FROM evidence v WHERE v.event_id = e.id))`,
-      head: sql<{ sequence: number; sha256: string } | null>`(SELECT json_build_object('sequence', h.sequence, 'sha256', encode(h.sha256, 'hex'))
-          FROM evidence h WHERE h.message_id = messages.id ORDER BY h.sequence DESC LIMIT 1)`,
-      attachments: sql<Array<{ id: string; position: number; size_bytes: number; sha256: string }>>`(SELECT coalesce(json_agg(
-            json_build_object('id', a.id, 'position', a.position, 'size_bytes', a.size_bytes, 'sha256', encode(a.sha256, 'hex'))
-            ORDER BY a.position), '[]'::json) FROM attachments a WHERE a.message_id = messages.id)`,
-    })
-    .from(messages)
-    .where(eq(messages.id, sql.placeholder('messageId')))
-    .prepare('');
-
-/**
  * The message, its recipients, its events of `types` still without evidence,
  * the head of its chain and its attachments' digests, in one statement (one
  * snapshot, one round trip); undefined when the message does not exist. The
  * rows beside the message come as JSON arrays, so nothing is repeated per row.
  */
-export async function evidenceWork(db: Db, messageId: string, types: readonly string[]): Promise<EvidenceWork | undefined> {
-  const [row] = await evidenceWorkQuery(db).execute({ messageId, types: [...types] });
+export async function evidenceWork(db: DbOrTx, messageId: string, types: readonly string[]): Promise<EvidenceWork | undefined> {
+  const [row] = await selectEvidenceWork(db, { messageId, types: [...types] });
   if (!row) return undefined;
+  const { work } = row;
   return {
-    message: row.message,
-    recipients: row.recipients.map(recipientFromJson),
-    pending: row.pending.map(eventFromJson),
-    ...(row.head && { head: { sequence: row.head.sequence, sha256: Buffer.from(row.head.sha256, 'hex') } }),
-    attachments: row.attachments.map((a) => ({ id: a.id, position: a.position, sizeBytes: a.size_bytes, sha256: Buffer.from(a.sha256, 'hex') })),
+    message: messageFromJson(work.message),
+    recipients: work.recipients.map(recipientFromJson),
+    pending: work.pending.map(eventFromJson),
+    ...(work.head && { head: { sequence: work.head.sequence, sha256: Buffer.from(work.head.sha256, 'hex') } }),
+    attachments: work.attachments.map((a) => ({ id: a.id, position: a.position, sizeBytes: a.size_bytes, sha256: Buffer.from(a.sha256, 'hex') })),
   };
 }
+
+const selectEvidenceWork = fixedStatement<
+  {
+    work: {
+      message: MessageJson;
+      recipients: RecipientJson[];
+      pending: EventJson[];
+      head: { sequence: number; sha256: string } | null;
+      attachments: Array<{ id: string; position: number; size_bytes: number; sha256: string }>;
+    };
+  },
+  'messageId' | 'types'
+>(
+  (param) => sql`
+    SELECT json_build_object(
+             'message', m,
+             'recipients', (SELECT coalesce(json_agg(r ORDER BY r.position), '[]'::json) FROM recipients r WHERE r.message_id = m.id),
+             'pending', (SELECT coalesce(json_agg(e ORDER BY e.id), '[]'::json) FROM events e
+                          WHERE e.message_id = m.id AND e.type = ANY(${param('types')}::text[])
+                            AND NOT EXISTS (SELECT 1 FROM evidence v WHERE v.event_id = e.id)),
+             'head', (SELECT json_build_object('sequence', h.sequence, 'sha256', encode(h.sha256, 'hex'))
+                        FROM evidence h WHERE h.message_id = m.id ORDER BY h.sequence DESC LIMIT 1),
+             'attachments', (SELECT coalesce(json_agg(json_build_object('id', a.id, 'position', a.position, 'size_bytes', a.size_bytes,
+                                                                        'sha256', encode(a.sha256, 'hex')) ORDER BY a.position), '[]'::json)
+                               FROM attachments a WHERE a.message_id = m.id)) AS work
+      FROM messages m
+     WHERE m.id = ${param('messageId')}`,
+);
 
 /**
  * Inserts the new links of a message's chain and runs `also` (the job's

@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
-import { attachments, messages, recipients, type EventRow, type MessageRow, type RecipientRow } from '../schema.ts';
+import { fixedStatement } from '../fixed-statement.ts';
+import { messageFromJson, recipientFromJson, type MessageJson, type RecipientJson } from '../row-json.ts';
+import { messages, recipients, type AttachmentRow, type EventRow, type MessageRow, type RecipientRow } from '../schema.ts';
 import type { MessageStatus, RecipientStatus } from '../../core/states.ts';
 
 /** A tenant's message, or undefined: another tenant's id is indistinguishable from a missing one. */
@@ -21,64 +23,21 @@ export async function findMessageByIdempotencyKey(db: DbOrTx, tenantId: string, 
 }
 
 /**
- * Locks the message row, then reads its recipients (position order). Two
- * statements on purpose: under READ COMMITTED a statement that waited for the
- * lock still reads other tables as they were when it began, so recipients read
- * in the locking statement could miss a change committed by the transaction it
- * waited for.
+ * Locks the message row, then reads it and its recipients (position order), in
+ * one round trip: sealpost_lock_message (migrations/0015_lock_message_function.sql)
+ * runs the two as separate statements, because under READ COMMITTED a statement
+ * that waited for the lock still reads other tables as they were when it began,
+ * so recipients read in the locking statement could miss a change committed by
+ * the transaction it waited for.
  */
 export async function lockMessageWithRecipients(tx: DbOrTx, id: string): Promise<{ message: MessageRow; recipients: RecipientRow[] } | undefined> {
-  const [message] = await tx.select().from(messages).where(eq(messages.id, id)).for('update');
-  return message && { message, recipients: await findRecipients(tx, [id]) };
+  const [row] = await lockMessage(tx, { id });
+  return row?.locked ? { message: messageFromJson(row.locked.message), recipients: row.locked.recipients.map(recipientFromJson) } : undefined;
 }
 
-/**
- * The message and its recipients (position order) in one round trip, without a
- * lock: the recipients come as one JSON array beside the row, not as a join
- * that would repeat the message's content once per recipient.
- */
-export async function findMessageWithRecipients(db: DbOrTx, id: string): Promise<{ message: MessageRow; recipients: RecipientRow[] } | undefined> {
-  const [row] = await db
-    .select({
-      message: messages,
-      // Spelled out: drizzle writes a column of a one-table query unqualified, and `id` would then mean r.id.
-      recipients: sql<RecipientJson[]>`(SELECT coalesce(json_agg(r ORDER BY r.position), '[]'::json) FROM recipients r WHERE r.message_id = messages.id)`,
-    })
-    .from(messages)
-    .where(eq(messages.id, id));
-  return row && { message: row.message, recipients: row.recipients.map(fromJson) };
-}
-
-/** A recipients row as PostgreSQL's row_to_json writes it. */
-interface RecipientJson {
-  id: string;
-  message_id: string;
-  tenant_id: string;
-  position: number;
-  kind: RecipientRow['kind'];
-  address: string;
-  display_name: string | null;
-  status: RecipientStatus;
-  attempts: number;
-  last_error: string | null;
-  delivered_at: string | null;
-  updated_at: string;
-}
-
-const fromJson = (r: RecipientJson): RecipientRow => ({
-  id: r.id,
-  messageId: r.message_id,
-  tenantId: r.tenant_id,
-  position: r.position,
-  kind: r.kind,
-  address: r.address,
-  displayName: r.display_name,
-  status: r.status,
-  attempts: r.attempts,
-  lastError: r.last_error,
-  deliveredAt: r.delivered_at === null ? null : new Date(r.delivered_at),
-  updatedAt: new Date(r.updated_at),
-});
+const lockMessage = fixedStatement<{ locked: { message: MessageJson; recipients: RecipientJson[] } | null }, 'id'>(
+  (param) => sql`SELECT sealpost_lock_message(${param('id')}) AS locked`,
+);
 
 export async function findRecipients(db: DbOrTx, messageIds: string[]): Promise<RecipientRow[]> {
   if (messageIds.length === 0) return [];
@@ -186,6 +145,12 @@ export async function listMessages(db: DbOrTx, q: MessagePageQuery): Promise<Mes
     .limit(q.limit);
 }
 
-export async function findAttachments(db: DbOrTx, messageId: string) {
-  return db.select().from(attachments).where(eq(attachments.messageId, messageId)).orderBy(asc(attachments.position));
+/** A message's attachments, sealed bytes included, in position order. */
+export async function findAttachments(db: DbOrTx, messageId: string): Promise<AttachmentRow[]> {
+  const rows = await selectAttachments(db, { messageId });
+  return rows.map((a) => ({ id: a.id, messageId: a.message_id, position: a.position, sizeBytes: a.size_bytes, sha256: a.sha256, content: a.content }));
 }
+
+const selectAttachments = fixedStatement<{ id: string; message_id: string; position: number; size_bytes: number; sha256: Buffer; content: Buffer }, 'messageId'>(
+  (param) => sql`SELECT id, message_id, position, size_bytes, sha256, content FROM attachments WHERE message_id = ${param('messageId')} ORDER BY position`,
+);
