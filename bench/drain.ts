@@ -22,6 +22,9 @@
  * per worker at start), DRAIN_DB_SOCKET (1: the workers reach the embedded
  * PostgreSQL over its Unix socket, as a worker on the database's host would;
  * 0: over loopback TCP, about 1 ms more CPU per copy here).
+ * DRAIN_PG_STATEMENTS=1 loads pg_stat_statements into the embedded cluster and
+ * prints, per round, the statements PostgreSQL spent most time executing and
+ * planning (per copy delivered).
  * DATABASE_URL uses that server instead of an embedded one (as given). Loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +45,7 @@ import { killAllChildrenNow, projectRoot, trackChild } from './lib/children.ts';
 import { buildCompiledPackage } from './lib/compiled-build.ts';
 import { withDatabase } from '../test/support/local.ts';
 import { cpuSnapshot, cpuSplit, formatCpuSplit, postmasterPid, type CpuSnapshot, type CpuSplit } from './lib/cpu-accounting.ts';
-import { createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
+import { adminQuery, createDatabase, startDatabaseServer, type DatabaseServer } from './lib/database.ts';
 import { gitInfo, loadSnapshot, machineInfo } from './lib/machine.ts';
 import { pdfLike } from './lib/payload.ts';
 import { writeResultFile } from './lib/results.ts';
@@ -60,6 +63,7 @@ const settings = {
   budgetSeconds: intSetting('DRAIN_BUDGET_SECONDS', 1800),
   compiled: process.env.DRAIN_COMPILED !== '0',
   socket: process.env.DRAIN_DB_SOCKET !== '0',
+  pgStatements: process.env.DRAIN_PG_STATEMENTS === '1',
 };
 if (!Number.isInteger(settings.messages) || settings.messages < 1) throw new Error('--messages must be a positive integer');
 if (!settings.workers.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--workers must be a comma-separated list of positive integers');
@@ -78,6 +82,8 @@ interface Round {
   messageKiB: number;
   /** Delivered copies whose head does not say S/MIME enveloped-data. */
   notEncrypted: number;
+  /** DRAIN_PG_STATEMENTS=1: where PostgreSQL's execution and planning time went, per copy delivered. */
+  pgStatements?: StatementCost[];
   cpu: {
     /** From the workers' start until the copies' evidence is issued too, their start-up included. */
     window: CpuSplit;
@@ -114,8 +120,12 @@ async function main(): Promise<number> {
   };
   try {
     const loadAtStart = loadSnapshot();
-    database = await startDatabaseServer(tempDir);
+    database = await startDatabaseServer(
+      tempDir,
+      settings.pgStatements ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } } : {},
+    );
     const db = await createDatabase(database.adminUrl, 'sealpost_drain');
+    if (settings.pgStatements) await adminQuery(db.url, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     const workerDatabaseUrl = settings.socket && database.socketAdminUrl ? withDatabase(database.socketAdminUrl, db.name) : db.url;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -173,6 +183,7 @@ async function main(): Promise<number> {
           if (res.statusCode !== 202) throw new Error(`submission ${i}: ${res.statusCode} ${res.body}`);
         }
         peer.received.length = 0;
+        if (settings.pgStatements) await adminQuery(db.url, 'SELECT pg_stat_statements_reset()');
         const started = performance.now();
         const postgresPid = database.dataDir === undefined ? undefined : postmasterPid(database.dataDir);
         const cpuAtStart = cpuSnapshot({ postgresPid, workerPids: [] });
@@ -229,6 +240,7 @@ async function main(): Promise<number> {
           messageKiB: round2(peer.received.reduce((sum, m) => sum + m.bytes, 0) / Math.max(1, peer.received.length) / 1024),
           notEncrypted: peer.received.filter((m) => !isEncrypted(m.raw)).length,
           cpu: { window: windowCpu, ...(afterFirstTenth && { afterFirstTenth }) },
+          ...(settings.pgStatements && { pgStatements: await topStatements(db.url, peer.received.length) }),
         };
         rounds.push(round);
         console.log(
@@ -238,6 +250,10 @@ async function main(): Promise<number> {
             `  whole window: ${formatCpuSplit(windowCpu)}` +
             (afterFirstTenth
               ? `\n  after the first tenth (${afterFirstTenth.messages} messages, ${afterFirstTenth.messagesPerSecond} msg/s): ${formatCpuSplit(afterFirstTenth)}`
+              : '') +
+            (round.pgStatements
+              ? `\n  PostgreSQL execution + planning per copy (pg_stat_statements):\n` +
+                round.pgStatements.map((c) => `    ${String(c.usPerCopy).padStart(6)} µs  ${String(c.callsPerCopy).padStart(5)} calls  ${c.query}`).join('\n')
               : ''),
         );
       }
@@ -301,3 +317,22 @@ main().then(
     process.exit(1);
   },
 );
+
+interface StatementCost {
+  query: string;
+  callsPerCopy: number;
+  /** Execution and planning time, µs per copy delivered. */
+  usPerCopy: number;
+}
+
+/** The statements of the drain database that took PostgreSQL longest since the last reset. */
+async function topStatements(url: string, copies: number): Promise<StatementCost[]> {
+  const rows = await adminQuery<{ query: string; calls: number; ms: number }>(
+    url,
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls::float8 AS calls, (total_exec_time + total_plan_time)::float8 AS ms
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time + total_plan_time DESC LIMIT 14`,
+  );
+  const n = Math.max(1, copies);
+  return rows.map((r) => ({ query: r.query, callsPerCopy: round2(r.calls / n), usPerCopy: Math.round((r.ms * 1000) / n) }));
+}

@@ -28,14 +28,23 @@ export interface DatabaseServer {
  * free loopback port. `restartable` keeps the data directory across stops (the
  * caller removes `tempDir`) and adds `restart`.
  */
-export async function startDatabaseServer(tempDir: string, options: { restartable?: boolean } = {}): Promise<DatabaseServer> {
+export async function startDatabaseServer(
+  tempDir: string,
+  options: { restartable?: boolean; settings?: Record<string, string> } = {},
+): Promise<DatabaseServer> {
   const given = process.env.DATABASE_URL?.trim();
   if (given) {
     return { adminUrl: given, kind: 'external', version: await serverVersion(given), stop: async () => {} };
   }
   const dataDir = join(tempDir, 'pg');
   const start = async (port: number) =>
-    startEmbeddedPostgres({ dataDir, port, log: createLogger('error', 'stderr'), persistent: options.restartable === true });
+    startEmbeddedPostgres({
+      dataDir,
+      port,
+      log: createLogger('error', 'stderr'),
+      persistent: options.restartable === true,
+      ...(options.settings && { settings: options.settings }),
+    });
   const port = await freePort();
   let embedded: EmbeddedDatabase | undefined = await start(port);
   const server: DatabaseServer = {
