@@ -33,10 +33,33 @@ export const TAG = {
   context0Primitive: 0x80,
 } as const;
 
+/** OCTET STRING (primitive) holding `bytes`, which are not copied. */
+export const octetString = (bytes: Buffer): Chunks => tlv(TAG.octetString, bytes);
+
+/** INTEGER of a small non-negative value (0-127), such as a CMS version. */
+export function smallInteger(value: number): Buffer {
+  if (!Number.isInteger(value) || value < 0 || value > 127) throw new RangeError(`smallInteger: ${value} is not in 0..127`);
+  return Buffer.from([TAG.integer, 1, value]);
+}
+
 /** DER of an asn1js value (for the small structures). */
 export const encode = (value: asn1js.AsnType): Buffer => Buffer.from(value.toBER(false));
 
-export const oid = (value: string) => encode(new asn1js.ObjectIdentifier({ value }));
+/**
+ * DER of an OBJECT IDENTIFIER. Encoded once per OID and shared (callers never
+ * change chunks): every signature and envelope names the same dozen OIDs, and
+ * asn1js took about 0.1 ms a message to encode them again.
+ */
+export function oid(value: string): Buffer {
+  let der = oids.get(value);
+  if (!der) {
+    der = encode(new asn1js.ObjectIdentifier({ value }));
+    if (oids.size < MAX_OIDS) oids.set(value, der);
+  }
+  return der;
+}
+const oids = new Map<string, Buffer>();
+const MAX_OIDS = 256;
 
 /** AlgorithmIdentifier; `parameters` null writes ASN.1 NULL, undefined leaves them absent. */
 export function algorithmIdentifier(algorithm: string, parameters?: Buffer | null): Buffer {

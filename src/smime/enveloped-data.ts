@@ -1,7 +1,6 @@
 import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import type { SmimeCertificate } from './certificates.ts';
-import { TAG, algorithmIdentifier, encode, oid, tlv, type Chunks } from './der.ts';
+import { TAG, algorithmIdentifier, octetString, oid, smallInteger, tlv, type Chunks } from './der.ts';
 import { keyAgreeRecipientInfo } from './key-agreement.ts';
 import { OID } from './oids.ts';
 
@@ -32,10 +31,10 @@ function keyTransRecipientInfo(recipient: RecipientMaterial, contentKey: Buffer)
   );
   return tlv(
     TAG.sequence,
-    encode(new asn1js.Integer({ value: 0 })),
+    smallInteger(0),
     recipient.certificate.issuerAndSerialNumber,
     oaep ? oaepSha256 : algorithmIdentifier(OID.rsaEncryption, null),
-    encode(new asn1js.OctetString({ valueHex: encryptedKey })),
+    octetString(encryptedKey),
   );
 }
 
@@ -61,13 +60,13 @@ export function createEnvelopedData(content: Chunks, recipients: RecipientMateri
   const encryptedContentInfo = tlv(
     TAG.sequence,
     oid(OID.data),
-    algorithmIdentifier(OID.aes256Cbc, encode(new asn1js.OctetString({ valueHex: iv }))),
+    algorithmIdentifier(OID.aes256Cbc, Buffer.concat(octetString(iv))),
     tlv(TAG.context0Primitive, ciphertext),
   );
   const envelopedData = tlv(
     TAG.sequence,
     // RFC 5652 6.1: version 2 as soon as a RecipientInfo is not version 0 (kari is version 3).
-    encode(new asn1js.Integer({ value: anyKeyAgreement ? 2 : 0 })),
+    smallInteger(anyKeyAgreement ? 2 : 0),
     tlv(TAG.set, ...recipientInfos),
     encryptedContentInfo,
   );

@@ -2,7 +2,7 @@ import { constants, createHash, sign as signCallback, type KeyObject } from 'nod
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import type { SmimeCertificate } from './certificates.ts';
-import { TAG, algorithmIdentifier, encode, oid, setOf, tlv, type Chunks } from './der.ts';
+import { TAG, algorithmIdentifier, encode, octetString, oid, setOf, smallInteger, tlv, type Chunks } from './der.ts';
 import type { SignatureScheme } from './keys.ts';
 import { OID } from './oids.ts';
 
@@ -54,7 +54,7 @@ function signedAttributes(digest: Buffer, signingTime: Date): Buffer[] {
   return [
     attribute(OID.contentType, oid(OID.data)),
     attribute(OID.signingTime, encode(new asn1js.UTCTime({ valueDate: signingTime }))),
-    attribute(OID.messageDigest, encode(new asn1js.OctetString({ valueHex: digest }))),
+    attribute(OID.messageDigest, Buffer.concat(octetString(digest))),
     attribute(OID.smimeCapabilities, smimeCapabilities),
   ];
 }
@@ -83,12 +83,12 @@ export async function createSignedData(content: Chunks, signer: SignerMaterial, 
 
   const signerInfo = tlv(
     TAG.sequence,
-    encode(new asn1js.Integer({ value: 1 })),
+    smallInteger(1),
     signer.certificate.issuerAndSerialNumber,
     sha256Id,
     setOf(attributes, TAG.context0),
     signatureAlgorithm(signer.scheme),
-    encode(new asn1js.OctetString({ valueHex: signature })),
+    octetString(signature),
   );
   const encapsulated = options.encapsulate
     ? tlv(TAG.sequence, oid(OID.data), tlv(TAG.context0, tlv(TAG.octetString, content)))
@@ -96,7 +96,7 @@ export async function createSignedData(content: Chunks, signer: SignerMaterial, 
   const certificates = [signer.certificate, ...signer.chain].map((c) => c.der);
   const signedData = tlv(
     TAG.sequence,
-    encode(new asn1js.Integer({ value: 1 })),
+    smallInteger(1),
     tlv(TAG.set, sha256Id),
     encapsulated,
     tlv(TAG.context0, ...certificates),
