@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
-import { renderMessage } from '../../src/mime/render-message.ts';
+import { composerOptions, renderMessage, type RenderInput } from '../../src/mime/render-message.ts';
 
 describe('renderMessage', () => {
   const render = (text: string) =>
@@ -26,5 +28,29 @@ describe('renderMessage', () => {
     const raw = (await render('plain\r\n')).toString('latin1');
     const base64 = /Content-Transfer-Encoding: base64\r\n(?:[^\r\n]+\r\n)*\r\n((?:[A-Za-z0-9+/=]+\r\n)+)/.exec(raw)![1]!;
     expect(Buffer.from(base64.replace(/\r\n/g, ''), 'base64')).toEqual(Buffer.alloc(3000, 0xab));
+  });
+
+  it('writes the bytes nodemailer itself writes, attachments encoded natively (any size, names to be encoded)', async () => {
+    // MIME boundaries are random per rendering.
+    const sameBoundaries = (raw: Buffer) => raw.toString('latin1').replace(/_NmP-[0-9a-f]+-Part/g, '_NmP-boundary-Part');
+    for (const sizes of [[200_001, 2, 0], [57], [58], [1], [0, 0]]) {
+      const input: RenderInput = {
+        messageId: 'm1',
+        recipient: { id: 'r1' },
+        from: { address: 'payroll@example.com', name: 'Lohnbüro' },
+        to: [{ address: 'anna@example.org', name: 'Anna Müller' }],
+        cc: [],
+        content: { subject: 'Lohnabrechnung für Anna Müller', text: 'Grüezi\r\n', attachments: [] },
+        attachments: sizes.map((size, i) => ({
+          filename: `Lohnabrechnung ${i} für eine sehr lange Zeile mit Umlauten äöü und ñ.pdf`,
+          contentType: i === 1 ? 'text/plain' : 'application/pdf',
+          content: randomBytes(size),
+        })),
+        submittedAt: new Date('2026-11-23T10:00:00Z'),
+        messageIdDomain: 'sealpost.test',
+      };
+      const byNodemailer = await new MailComposer(composerOptions(input)).compile().build();
+      expect(sameBoundaries(await renderMessage(input)), `sizes ${sizes.join(',')}`).toBe(sameBoundaries(byNodemailer));
+    }
   });
 });
