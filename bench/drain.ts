@@ -12,7 +12,9 @@
  * (the SMTP peer and the idle app) and elsewhere on the machine, over the
  * whole window and again from the first tenth delivered on (workers warm). The
  * peer keeps only the first 4 KiB of each message (enough to see it is
- * encrypted); the run fails when one is not, or when a worker exits.
+ * encrypted); the run fails when one is not, when a worker exits, or when an
+ * attempt had to be retried (the peer never refuses, so a retry means an
+ * SMTP-side timeout or a broken session).
  *
  * Settings (environment, or `--messages N --workers 1,2`): DRAIN_MESSAGES
  * (5000), DRAIN_ATTACHMENT_KB (200), DRAIN_WORKERS ("1,2"), DRAIN_CONCURRENCY
@@ -78,6 +80,11 @@ interface Round {
   messagesPerSecondWithEvidence: number;
   peakRssMiB: number[];
   failed: number;
+  /**
+   * Attempts that ended in a retry (`retry_scheduled` events) during the round:
+   * an SMTP-side timeout, a refused connection or a 4xx would each show here.
+   */
+  retried: number;
   /** Mean size of a delivered message as the peer received it. */
   messageKiB: number;
   /** Delivered copies whose head does not say S/MIME enveloped-data. */
@@ -146,6 +153,8 @@ async function main(): Promise<number> {
     const config = loadConfig({ ...env, WORKER_ENABLED: 'false' });
     const log = createLogger('warn', 'stderr');
     const runtime = await openRuntime(config, log);
+    const retryCount = async () =>
+      Number((await runtime.database.pool.query(`SELECT count(*)::int AS n FROM events WHERE type = 'retry_scheduled'`)).rows[0].n);
     const app = await buildApp({ config, core: runtime.core, pool: runtime.database.pool, log });
     await app.ready();
     const rounds: Round[] = [];
@@ -197,6 +206,7 @@ async function main(): Promise<number> {
         const peaks = procs.map(() => 0);
         const sample = () => procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, peakRss(p.pid))));
         let failed = 0;
+        const retriedBefore = await retryCount();
         let warm: { cpu: CpuSnapshot; delivered: number } | undefined;
         for (let tick = 0; peer.received.length + failed < settings.messages; tick++) {
           await new Promise((r) => setTimeout(r, 200));
@@ -237,6 +247,7 @@ async function main(): Promise<number> {
           messagesPerSecondWithEvidence: round2(peer.received.length / secondsWithEvidence),
           peakRssMiB: peaks.map((b) => round2(b / 1024 / 1024)),
           failed,
+          retried: (await retryCount()) - retriedBefore,
           messageKiB: round2(peer.received.reduce((sum, m) => sum + m.bytes, 0) / Math.max(1, peer.received.length) / 1024),
           notEncrypted: peer.received.filter((m) => !isEncrypted(m.raw)).length,
           cpu: { window: windowCpu, ...(afterFirstTenth && { afterFirstTenth }) },
@@ -246,7 +257,7 @@ async function main(): Promise<number> {
         console.log(
           `\n  ${round.messages} delivered in ${round.seconds} s: ${round.messagesPerSecond} msg/s; ` +
             `their evidence issued too after ${round.secondsWithEvidence} s: ${round.messagesPerSecondWithEvidence} msg/s; peak RSS per worker ${round.peakRssMiB.join(', ')} MiB; ` +
-            `${round.messageKiB} KiB each; failed ${failed}; not encrypted ${round.notEncrypted}\n` +
+            `${round.messageKiB} KiB each; failed ${failed}; retried ${round.retried}; not encrypted ${round.notEncrypted}\n` +
             `  whole window: ${formatCpuSplit(windowCpu)}` +
             (afterFirstTenth
               ? `\n  after the first tenth (${afterFirstTenth.messages} messages, ${afterFirstTenth.messagesPerSecond} msg/s): ${formatCpuSplit(afterFirstTenth)}`
@@ -273,6 +284,8 @@ async function main(): Promise<number> {
       const failures = rounds.flatMap((r) => [
         ...(r.failed > 0 ? [`${r.workers} worker(s): ${r.failed} recipients failed`] : []),
         ...(r.notEncrypted > 0 ? [`${r.workers} worker(s): ${r.notEncrypted} messages arrived without S/MIME enveloped-data`] : []),
+        // The peer never refuses: a retry means a connection or session failed, e.g. the peer timed a slow worker out.
+        ...(r.retried > 0 ? [`${r.workers} worker(s): ${r.retried} attempts were retried (see the logbook's retry_scheduled reasons)`] : []),
       ]);
       failures.forEach((f) => console.error(`FAIL: ${f}`));
       return failures.length === 0 ? 0 : 1;
