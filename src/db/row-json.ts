@@ -8,6 +8,9 @@ import type { EventRow, MessageRow, RecipientRow } from './schema.ts';
  * Timestamps arrive as ISO text with microseconds; Date keeps milliseconds, as
  * node-postgres' own parser does. Bytea arrives as hex text (`\x…`).
  */
+/** node-postgres's own bytea parser (hex or escape output), as drizzle's bytea columns get it. */
+const parseBytea: (text: string) => Buffer = pg.types.getTypeParser(pg.types.builtins.BYTEA);
+
 export interface MessageJson {
   id: string;
   tenant_id: string;
@@ -43,9 +46,6 @@ export const messageFromJson = (m: MessageJson): MessageRow => ({
   updatedAt: new Date(m.updated_at),
   contentDeletedAt: m.content_deleted_at === null ? null : new Date(m.content_deleted_at),
 });
-
-/** node-postgres's own bytea parser (hex or escape output), as drizzle's bytea columns get it. */
-export const parseBytea: (text: string) => Buffer = pg.types.getTypeParser(pg.types.builtins.BYTEA);
 
 export interface RecipientJson {
   id: string;

@@ -50,6 +50,9 @@ export const encode = (value: asn1js.AsnType): Buffer => Buffer.from(value.toBER
  * change chunks): every signature and envelope names the same dozen OIDs, and
  * asn1js took about 0.1 ms a message to encode them again.
  */
+const oids = new Map<string, Buffer>();
+const MAX_OIDS = 256;
+
 export function oid(value: string): Buffer {
   let der = oids.get(value);
   if (!der) {
@@ -58,8 +61,6 @@ export function oid(value: string): Buffer {
   }
   return der;
 }
-const oids = new Map<string, Buffer>();
-const MAX_OIDS = 256;
 
 /** AlgorithmIdentifier; `parameters` null writes ASN.1 NULL, undefined leaves them absent. */
 export function algorithmIdentifier(algorithm: string, parameters?: Buffer | null): Buffer {

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createECDH, createHash, createPublicK
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { isIssuerAndSerial, type SmimeCertificate } from './certificates.ts';
-import { TAG, algorithmIdentifier, encode, tlv, type Chunks } from './der.ts';
+import { TAG, algorithmIdentifier, encode, octetString, smallInteger, tlv, type Chunks } from './der.ts';
 import { SmimeError } from './errors.ts';
 import { OID } from './oids.ts';
 
@@ -36,8 +36,8 @@ function keyEncryptionKey(sharedSecret: Buffer, digest: string, wrapAlgorithm: B
     tlv(
       TAG.sequence,
       wrapAlgorithm,
-      ...(ukm ? [tlv(TAG.context0, encode(new asn1js.OctetString({ valueHex: ukm })))] : []),
-      tlv(0xa2, encode(new asn1js.OctetString({ valueHex: suppPubInfo }))),
+      ...(ukm ? [tlv(TAG.context0, octetString(ukm))] : []),
+      tlv(0xa2, octetString(suppPubInfo)),
     ),
   );
   const out: Buffer[] = [];
@@ -72,10 +72,10 @@ export function keyAgreeRecipientInfo(recipient: SmimeCertificate, contentKey: B
   );
   return tlv(
     0xa1,
-    encode(new asn1js.Integer({ value: 3 })),
+    smallInteger(3),
     tlv(TAG.context0, originatorKey),
     algorithmIdentifier(OID.dhSinglePassStdDhSha256Kdf, wrapAlgorithm),
-    tlv(TAG.sequence, tlv(TAG.sequence, recipient.issuerAndSerialNumber, encode(new asn1js.OctetString({ valueHex: encryptedKey })))),
+    tlv(TAG.sequence, tlv(TAG.sequence, recipient.issuerAndSerialNumber, octetString(encryptedKey))),
   );
 }
 

@@ -23,7 +23,7 @@ const pssParameters = Buffer.concat(
     TAG.sequence,
     tlv(TAG.context0, sha256Id),
     tlv(TAG.context1, algorithmIdentifier(OID.mgf1, sha256Id)),
-    tlv(0xa2, encode(new asn1js.Integer({ value: 32 }))),
+    tlv(0xa2, smallInteger(32)),
   ),
 );
 
