@@ -8,7 +8,7 @@ import { createTestApp, pdfLike, submission, type TestApp } from '../support/app
 
 /**
  * src/db/repositories/messages.ts: what sealpost_lock_message hands over as JSON,
- * and the attachments read by a statement built once, are the rows drizzle's
+ * and the attachments read through binary COPY, are the rows drizzle's
  * own queries read (bytes, timestamps, nulls); the lock belongs to the caller's
  * transaction.
  */
@@ -89,6 +89,8 @@ describe('lockMessageWithRecipients and findAttachments', () => {
     const expected = await db.select().from(attachments).where(eq(attachments.messageId, id)).orderBy(attachments.position);
     expect(expected.map((a) => a.position)).toEqual([0, 1]);
     expect(await findAttachments(db, id)).toEqual(expected);
+    expect(await db.transaction((tx) => findAttachments(tx, id))).toEqual(expected);
     expect(await findAttachments(db, randomUUID())).toEqual([]);
+    await expect(findAttachments(db, `${id}' OR true --`)).rejects.toThrow(/not a uuid/);
   });
 });
