@@ -148,7 +148,12 @@ export const outbox = pgTable(
     lockedUntil: timestamptz('locked_until'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
-  (t) => [index('outbox_due_idx').on(t.runAt), uniqueIndex('outbox_kind_recipient_idx').on(t.kind, t.recipientId)],
+  (t) => [
+    index('outbox_due_idx').on(t.runAt),
+    uniqueIndex('outbox_kind_recipient_idx').on(t.kind, t.recipientId),
+    // One evidence job per message not yet claimed: it issues whatever its message owes when it runs (src/outbox/enqueue.ts).
+    uniqueIndex('outbox_fresh_evidence_idx').on(t.kind, t.messageId).where(sql`kind = 'evidence' AND attempts = 0`),
+  ],
 );
 
 /** The logbook: append-only (a trigger in the migrations refuses UPDATE and DELETE). */

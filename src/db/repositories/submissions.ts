@@ -1,6 +1,7 @@
 import type { Db } from '../client.ts';
 import type { AttachmentRow, MessageRow, RecipientRow } from '../schema.ts';
 import { OUTBOX_CHANNEL } from '../../outbox/channel.ts';
+import { EVIDENCE_GATHER_SECONDS } from '../../outbox/enqueue.ts';
 
 export interface SubmissionGraph {
   message: MessageRow;
@@ -12,7 +13,8 @@ export interface SubmissionGraph {
 /**
  * Writes a whole submission in ONE statement: the message, its recipients, its
  * attachments, one outbox job per recipient, the logbook event, the job that
- * issues its evidence (SubmissionAcceptance, docs/evidence.md), and the NOTIFY
+ * issues its evidence (SubmissionAcceptance, docs/evidence.md; due
+ * EVIDENCE_GATHER_SECONDS later, src/outbox/enqueue.ts), and the NOTIFY
  * that wakes workers on commit. A single statement is atomic without BEGIN and
  * COMMIT, and costs one round trip where six drizzle inserts in a transaction
  * cost eight (bench/README.md has the measurement). Recipients travel as arrays,
@@ -56,7 +58,7 @@ export async function insertSubmission(db: Db, graph: SubmissionGraph): Promise<
     ), event AS (
       INSERT INTO events (tenant_id, message_id, type, actor, detail) VALUES ($2::uuid, $1::uuid, $19, $20, $21::jsonb)
     ), evidence_job AS (
-      INSERT INTO outbox (kind, message_id) VALUES ('evidence', $1::uuid)
+      INSERT INTO outbox (kind, message_id, run_at) VALUES ('evidence', $1::uuid, now() + make_interval(secs => ${EVIDENCE_GATHER_SECONDS}))
     )
     SELECT pg_notify('${OUTBOX_CHANNEL}', '')`;
   await db.$client.query({ name: `sealpost_insert_submission_${attachments.length}`, text, values });
