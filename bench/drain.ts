@@ -56,6 +56,8 @@ import { intSetting } from './lib/settings.ts';
 process.on('exit', killAllChildrenNow);
 /** DRAIN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the worker processes, to see where their time goes. */
 const workerNodeArgs = (process.env.DRAIN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** DRAIN_WORKER_STDOUT=1: the workers' standard output on this one, for what V8 prints there (DRAIN_NODE_ARGS="--trace-opt --trace-deopt"). */
+const workerStdout = process.env.DRAIN_WORKER_STDOUT === '1' ? 'inherit' : 'ignore';
 const { values: args } = parseArgs({ options: { messages: { type: 'string' }, workers: { type: 'string' } } });
 const settings = {
   messages: args.messages ? Number(args.messages) : intSetting('DRAIN_MESSAGES', 5000),
@@ -197,7 +199,7 @@ async function main(): Promise<number> {
         const postgresPid = database.dataDir === undefined ? undefined : postmasterPid(database.dataDir);
         const cpuAtStart = cpuSnapshot({ postgresPid, workerPids: [] });
         const procs = Array.from({ length: workers }, () => {
-          const child = spawn(process.execPath, [...workerNodeArgs, cli, 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+          const child = spawn(process.execPath, [...workerNodeArgs, cli, 'worker'], { env, stdio: ['ignore', workerStdout, 'inherit'] });
           trackChild(child);
           children.push(child);
           return child;
