@@ -1,5 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
+import * as qp from 'nodemailer/lib/qp';
 import type { RecipientRow } from '../db/schema.ts';
 import type { SealedContent } from '../core/sealed-content.ts';
 import { base64Lines } from '../smime/base64.ts';
@@ -22,16 +23,19 @@ export interface RenderInput {
 export const rfc5322MessageId = (recipientId: string, domain: string) => `<${recipientId}@${domain}>`;
 
 /**
- * Renders one recipient's copy as RFC 5322 bytes with nodemailer's composer.
- * Attachments are base64 (never 8bit), line endings CRLF, so the bytes can be
- * signed later without relays breaking the signature.
+ * Renders one recipient's copy as RFC 5322 bytes: nodemailer's composer decides
+ * the structure and writes every header; `writeTree` writes the bodies and
+ * boundaries around them. Attachments are base64 (never 8bit), line endings
+ * CRLF, so the bytes can be signed later without relays breaking the signature.
  */
 export async function renderMessage(input: RenderInput): Promise<Buffer> {
   const root = new MailComposer(composerOptions(input)).compile();
-  encodeAttachments(root, input.attachments);
-  // nodemailer's own CRLF conversion (its `newline` option) is a JavaScript loop over every byte of the
-  // base64 attachments, which already end their lines in CRLF; toCrlf finds the rare bare LF natively.
-  return toCrlf(await root.build());
+  const parts: Buffer[] = [];
+  // A shape writeTree does not know (none that composerOptions asks for) is left to nodemailer's own build.
+  const raw = writeTree(root, new Set(input.attachments.map((a) => a.content)), parts) ? endWithNewline(Buffer.concat(parts)) : await root.build();
+  // nodemailer's own CRLF conversion (its `newline` option) is a JavaScript loop over every byte;
+  // the bodies written here already end their lines in CRLF, and toCrlf finds the rare bare LF natively.
+  return toCrlf(raw);
 }
 
 /** What nodemailer's composer is given for one copy. */
@@ -58,24 +62,49 @@ export function composerOptions(input: RenderInput): ConstructorParameters<typeo
 }
 
 /**
- * Gives each attachment's node its body already in base64 (native, one
- * buffer), behind the headers nodemailer builds for it: the same bytes as
- * nodemailer's own encoder, whose stream copies every 76-character line (about
- * 0.5 ms of the worker's main thread for a 200 KB payslip). A node is found by
- * the very Buffer it was given; test/unit/render-message.test.ts compares the
- * output with nodemailer's, byte for byte, so an upgrade that changes either
- * side fails there.
+ * Writes `node` and what is below it into `parts`, byte for byte as
+ * nodemailer's build would (test/unit/render-message.test.ts compares the two
+ * over texts and attachments chosen to reach every encoding): each node's
+ * headers as nodemailer builds them, then its body, encoded as those headers
+ * say: attachments as base64 written natively, texts 7bit, quoted-printable or
+ * base64 with nodemailer's own encoders. nodemailer's build pipes every node
+ * through streams, about twice the CPU for a 200 KB payslip. False for a node
+ * this does not know how to write.
  */
-function encodeAttachments(root: MimeNode, attachments: RenderInput['attachments']): void {
-  const pending = new Set(attachments.map((a) => a.content));
-  const visit = (node: MimeNode) => {
-    const content = (node as MimeNode & { content?: unknown }).content;
-    if (Buffer.isBuffer(content) && pending.delete(content)) {
-      const body = base64Lines(content);
-      // nodemailer puts the line break before the next boundary itself.
-      node.setRaw(Buffer.concat([Buffer.from(`${node.buildHeaders()}\r\n\r\n`), body.subarray(0, Math.max(0, body.length - 2))]));
+export function writeTree(node: MimeNode, attachments: ReadonlySet<Buffer>, parts: Buffer[]): boolean {
+  const tree = node as MimeNode & { content?: unknown; multipart?: string | false; boundary?: string | false; childNodes: MimeNode[] };
+  const head = Buffer.from(`${node.buildHeaders()}\r\n\r\n`);
+  const encoding = String(node.getHeader('Content-Transfer-Encoding') ?? '').toLowerCase();
+  if (tree.multipart) {
+    if (tree.content !== undefined || !tree.boundary) return false;
+    parts.push(head);
+    for (const [i, child] of tree.childNodes.entries()) {
+      parts.push(Buffer.from(`${i > 0 ? '\r\n' : ''}--${tree.boundary}\r\n`));
+      if (!writeTree(child, attachments, parts)) return false;
     }
-    node.childNodes.forEach(visit);
-  };
-  visit(root);
+    parts.push(Buffer.from(`\r\n--${tree.boundary}--\r\n`));
+    return true;
+  }
+  const content = tree.content;
+  if (Buffer.isBuffer(content) && attachments.has(content) && encoding === 'base64') {
+    parts.push(head, withoutFinalBreak(base64Lines(content)));
+    return true;
+  }
+  if (typeof content !== 'string') return false;
+  const bytes = Buffer.from(content, 'utf8');
+  if (encoding === '7bit') parts.push(head, bytes);
+  else if (encoding === 'quoted-printable') parts.push(head, Buffer.from(qp.wrap(qp.encode(bytes), 76), 'latin1'));
+  else if (encoding === 'base64') parts.push(head, withoutFinalBreak(base64Lines(bytes)));
+  else return false;
+  return true;
+}
+
+/** nodemailer's base64 has no line break after its last line: the next boundary brings its own. */
+const withoutFinalBreak = (lines: Buffer) => lines.subarray(0, Math.max(0, lines.length - 2));
+
+/** As nodemailer's build ends a message: with a line break, if it did not end in one. */
+function endWithNewline(raw: Buffer): Buffer {
+  const last = raw[raw.length - 1];
+  if (last === 0x0a) return raw;
+  return Buffer.concat([raw, Buffer.from(last === 0x0d ? '\n' : '\r\n')]);
 }

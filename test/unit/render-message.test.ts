@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
-import { composerOptions, renderMessage, type RenderInput } from '../../src/mime/render-message.ts';
+import type MimeNode from 'nodemailer/lib/mime-node';
+import { composerOptions, renderMessage, writeTree, type RenderInput } from '../../src/mime/render-message.ts';
+import { toCrlf } from '../../src/smime/canonical.ts';
 
 describe('renderMessage', () => {
   const render = (text: string) =>
@@ -51,6 +53,49 @@ describe('renderMessage', () => {
       };
       const byNodemailer = await new MailComposer(composerOptions(input)).compile().build();
       expect(sameBoundaries(await renderMessage(input)), `sizes ${sizes.join(',')}`).toBe(sameBoundaries(byNodemailer));
+    }
+  });
+
+  it('writes the bytes nodemailer writes for every text encoding and MIME shape it chooses, without its streams', async () => {
+    const sameBoundaries = (raw: Buffer) => raw.toString('latin1').replace(/_NmP-[0-9a-f]+-Part/g, '_NmP-boundary-Part');
+    const long = 'Lohnabrechnung '.repeat(12);
+    const texts = [
+      'Dear Anna,\r\nplease find attached your payslip.\r\n', // 7bit
+      'Grüezi Anna\nIhr Lohn für November: CHF 6’512.40 = brutto − Abzüge\n', // quoted-printable
+      'Ελληνικά κείμενα μόνο, γραμμένα ολόκληρα με μη λατινικούς χαρακτήρες.', // base64: mostly non-ASCII
+      `${long}\r\n${long}ä\r\n`, // long lines, soft breaks
+      'trailing spaces   \r\ntab\t\r\nend with space ', // whitespace before breaks and at the end
+      'a lone CR\rinside, = signs =3D and no final newline ä',
+    ];
+    const shapes: Array<(text: string) => Partial<RenderInput>> = [
+      (text) => ({ content: { subject: 'Lohn', text, attachments: [] }, attachments: [] }), // a single text part
+      (text) => ({ content: { subject: 'Lohn', text, html: `<p>${text}</p>`, attachments: [] }, attachments: [] }), // alternative
+      (text) => ({ content: { subject: 'Lohn', html: `<p>${text}</p>`, attachments: [] }, attachments: [] }), // html only
+      (text) => ({
+        content: { subject: 'Lohn', text, html: `<p>${text}</p>`, attachments: [] },
+        attachments: [{ filename: 'lohn.pdf', contentType: 'application/pdf', content: randomBytes(10_001) }],
+        cc: [{ address: 'hr@example.com', name: 'Personalabteilung' }],
+      }),
+    ];
+    for (const [t, text] of texts.entries()) {
+      for (const [k, shape] of shapes.entries()) {
+        const input: RenderInput = {
+          messageId: 'm1',
+          recipient: { id: 'r1' },
+          from: { address: 'payroll@example.com', name: 'Lohnbüro' },
+          to: [{ address: 'anna@example.org', name: 'Anna Müller' }],
+          cc: [],
+          content: { subject: 'Lohn', attachments: [] },
+          attachments: [],
+          submittedAt: new Date('2026-11-23T10:00:00Z'),
+          messageIdDomain: 'sealpost.test',
+          ...shape(text),
+        };
+        // Written without nodemailer's streams, not by the fallback to its build.
+        expect(writeTree(new MailComposer(composerOptions(input)).compile() as MimeNode, new Set(input.attachments.map((a) => a.content)), []), `text ${t}, shape ${k}`).toBe(true);
+        const byNodemailer = toCrlf(await new MailComposer(composerOptions(input)).compile().build());
+        expect(sameBoundaries(await renderMessage(input)), `text ${t}, shape ${k}`).toBe(sameBoundaries(byNodemailer));
+      }
     }
   });
 });
