@@ -5,6 +5,20 @@ import type MimeNode from 'nodemailer/lib/mime-node';
 import { composerOptions, renderMessage, writeTree, type RenderInput } from '../../src/mime/render-message.ts';
 import { toCrlf } from '../../src/smime/canonical.ts';
 
+/** A copy from Lohnbüro to Anna Müller (names to be encoded), without content yet. */
+const lohn = {
+  messageId: 'm1',
+  recipient: { id: 'r1' },
+  from: { address: 'payroll@example.com', name: 'Lohnbüro' },
+  to: [{ address: 'anna@example.org', name: 'Anna Müller' }],
+  cc: [],
+  submittedAt: new Date('2026-11-23T10:00:00Z'),
+  messageIdDomain: 'sealpost.test',
+} satisfies Partial<RenderInput>;
+
+// MIME boundaries are random per rendering.
+const sameBoundaries = (raw: Buffer) => raw.toString('latin1').replace(/_NmP-[0-9a-f]+-Part/g, '_NmP-boundary-Part');
+
 describe('renderMessage', () => {
   const render = (text: string) =>
     renderMessage({
@@ -33,23 +47,15 @@ describe('renderMessage', () => {
   });
 
   it('writes the bytes nodemailer itself writes, attachments encoded natively (any size, names to be encoded)', async () => {
-    // MIME boundaries are random per rendering.
-    const sameBoundaries = (raw: Buffer) => raw.toString('latin1').replace(/_NmP-[0-9a-f]+-Part/g, '_NmP-boundary-Part');
     for (const sizes of [[200_001, 2, 0], [57], [58], [1], [0, 0]]) {
       const input: RenderInput = {
-        messageId: 'm1',
-        recipient: { id: 'r1' },
-        from: { address: 'payroll@example.com', name: 'Lohnbüro' },
-        to: [{ address: 'anna@example.org', name: 'Anna Müller' }],
-        cc: [],
+        ...lohn,
         content: { subject: 'Lohnabrechnung für Anna Müller', text: 'Grüezi\r\n', attachments: [] },
         attachments: sizes.map((size, i) => ({
           filename: `Lohnabrechnung ${i} für eine sehr lange Zeile mit Umlauten äöü und ñ.pdf`,
           contentType: i === 1 ? 'text/plain' : 'application/pdf',
           content: randomBytes(size),
         })),
-        submittedAt: new Date('2026-11-23T10:00:00Z'),
-        messageIdDomain: 'sealpost.test',
       };
       const byNodemailer = await new MailComposer(composerOptions(input)).compile().build();
       expect(sameBoundaries(await renderMessage(input)), `sizes ${sizes.join(',')}`).toBe(sameBoundaries(byNodemailer));
@@ -57,7 +63,6 @@ describe('renderMessage', () => {
   });
 
   it('writes the bytes nodemailer writes for every text encoding and MIME shape it chooses, without its streams', async () => {
-    const sameBoundaries = (raw: Buffer) => raw.toString('latin1').replace(/_NmP-[0-9a-f]+-Part/g, '_NmP-boundary-Part');
     const long = 'Lohnabrechnung '.repeat(12);
     const texts = [
       'Dear Anna,\r\nplease find attached your payslip.\r\n', // 7bit
@@ -80,15 +85,9 @@ describe('renderMessage', () => {
     for (const [t, text] of texts.entries()) {
       for (const [k, shape] of shapes.entries()) {
         const input: RenderInput = {
-          messageId: 'm1',
-          recipient: { id: 'r1' },
-          from: { address: 'payroll@example.com', name: 'Lohnbüro' },
-          to: [{ address: 'anna@example.org', name: 'Anna Müller' }],
-          cc: [],
+          ...lohn,
           content: { subject: 'Lohn', attachments: [] },
           attachments: [],
-          submittedAt: new Date('2026-11-23T10:00:00Z'),
-          messageIdDomain: 'sealpost.test',
           ...shape(text),
         };
         // Written without nodemailer's streams, not by the fallback to its build.
