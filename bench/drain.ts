@@ -26,7 +26,7 @@
  * 0: over loopback TCP, about 1 ms more CPU per copy here).
  * DRAIN_PG_STATEMENTS=1 loads pg_stat_statements into the embedded cluster and
  * prints, per round, the statements PostgreSQL spent most time executing and
- * planning (per copy delivered).
+ * planning (per copy delivered), and how often each was called and planned.
  * DATABASE_URL uses that server instead of an embedded one (as given). Loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -131,7 +131,7 @@ async function main(): Promise<number> {
     const loadAtStart = loadSnapshot();
     database = await startDatabaseServer(
       tempDir,
-      settings.pgStatements ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } } : {},
+      settings.pgStatements ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' } } : {},
     );
     const db = await createDatabase(database.adminUrl, 'sealpost_drain');
     if (settings.pgStatements) await adminQuery(db.url, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
               : '') +
             (round.pgStatements
               ? `\n  PostgreSQL execution + planning per copy (pg_stat_statements):\n` +
-                round.pgStatements.map((c) => `    ${String(c.usPerCopy).padStart(6)} µs  ${String(c.callsPerCopy).padStart(5)} calls  ${c.query}`).join('\n')
+                round.pgStatements.map((c) => `    ${String(c.usPerCopy).padStart(6)} µs  ${String(c.callsPerCopy).padStart(5)} calls  ${String(c.plansPerCopy).padStart(5)} plans  ${c.query}`).join('\n')
               : ''),
         );
       }
@@ -336,18 +336,21 @@ main().then(
 interface StatementCost {
   query: string;
   callsPerCopy: number;
+  /** Times PostgreSQL planned it, per copy: near callsPerCopy for a prepared statement it keeps planning again (custom plans). */
+  plansPerCopy: number;
   /** Execution and planning time, µs per copy delivered. */
   usPerCopy: number;
 }
 
 /** The statements of the drain database that took PostgreSQL longest since the last reset. */
 async function topStatements(url: string, copies: number): Promise<StatementCost[]> {
-  const rows = await adminQuery<{ query: string; calls: number; ms: number }>(
+  const rows = await adminQuery<{ query: string; calls: number; plans: number; ms: number }>(
     url,
-    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls::float8 AS calls, (total_exec_time + total_plan_time)::float8 AS ms
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls::float8 AS calls, plans::float8 AS plans,
+            (total_exec_time + total_plan_time)::float8 AS ms
        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY total_exec_time + total_plan_time DESC LIMIT 14`,
   );
   const n = Math.max(1, copies);
-  return rows.map((r) => ({ query: r.query, callsPerCopy: round2(r.calls / n), usPerCopy: Math.round((r.ms * 1000) / n) }));
+  return rows.map((r) => ({ query: r.query, callsPerCopy: round2(r.calls / n), plansPerCopy: round2(r.plans / n), usPerCopy: Math.round((r.ms * 1000) / n) }));
 }
