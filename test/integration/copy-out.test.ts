@@ -62,7 +62,7 @@ describe('copyOutBinary', () => {
     expect(await copyOutBinary(connection.db, 'SELECT content FROM blobs WHERE n = -1')).toEqual([]);
   });
 
-  it("rejects with PostgreSQL's error and leaves the connection usable", async () => {
+  it("rejects with PostgreSQL's error, and the database stays usable", async () => {
     await expect(copyOutBinary(connection.db, 'SELECT no_such_column FROM blobs')).rejects.toThrow(/no_such_column/);
     const rows = await connection.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM blobs WHERE n = 0`);
     expect(rows.rows[0]!.n).toBe(1);
