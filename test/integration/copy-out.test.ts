@@ -11,7 +11,7 @@ describe('copyOutBinary', () => {
   let connection: Database;
   beforeAll(async () => {
     database = await createTestDatabase();
-    // One connection: a query after a refused COPY must run on the connection that refused it.
+    // One connection: a COPY that did not run on the transaction's connection would wait for it forever.
     connection = connectDatabase(database.url, 1);
     await connection.db.execute(sql`CREATE TABLE blobs (n int PRIMARY KEY, label text, content bytea)`);
   });
