@@ -26,20 +26,21 @@ describe('evidence jobs of one message running concurrently', () => {
   let deps: EvidenceDeps;
   let messageId: string;
 
+  /** Submits a message to `to` through the REST door; its id and its recipients' ids. */
+  const submit = async (to: string[]) => {
+    const tenant = await t.tenant({ senderDomains: ['example.com'] });
+    const res = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: tenant.auth }, payload: submission({ to }) });
+    expect(res.statusCode, res.body).toBe(202);
+    return res.json() as { id: string; recipients: Array<{ id: string }> };
+  };
+
   beforeAll(async () => {
     t = await createTestApp();
-    const tenant = await t.tenant({ senderDomains: ['example.com'] });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: { authorization: tenant.auth },
-      payload: submission({ to: ['a@example.org', 'b@example.org', 'c@example.org', 'd@example.org', 'e@example.org', 'f@example.org'] }),
-    });
-    expect(res.statusCode, res.body).toBe(202);
-    messageId = res.json().id;
+    const submitted = await submit(['a@example.org', 'b@example.org', 'c@example.org', 'd@example.org', 'e@example.org', 'f@example.org']);
+    messageId = submitted.id;
     const db = t.runtime.database.db;
     // Every recipient settles, each change owing a proof of its own.
-    for (const r of res.json().recipients as Array<{ id: string }>) {
+    for (const r of submitted.recipients) {
       for (const to of ['processing', 'delivered'] as const) {
         await db.transaction((tx) => transitionRecipients(tx, messageId, 'test', [{ recipientId: r.id, to, event: { type: to } }]));
       }
@@ -96,16 +97,10 @@ describe('evidence jobs of one message running concurrently', () => {
 
   it('leaves later evidence to the job not yet claimed, and queues a new one once it is claimed', async () => {
     const db = t.runtime.database.db;
-    const tenant = await t.tenant({ senderDomains: ['example.com'] });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: { authorization: tenant.auth },
-      payload: submission({ to: ['g@example.org', 'h@example.org'] }),
-    });
-    expect(res.statusCode, res.body).toBe(202);
-    const id: string = res.json().id;
-    const [first, second] = res.json().recipients as Array<{ id: string }>;
+    const {
+      id,
+      recipients: [first, second],
+    } = await submit(['g@example.org', 'h@example.org']);
     const evidenceJobs = () =>
       db
         .select({ id: outbox.id, attempts: outbox.attempts, wait: sql<number>`extract(epoch from ${outbox.runAt} - ${outbox.createdAt})::float8` })
