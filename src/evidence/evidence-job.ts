@@ -46,8 +46,8 @@ export interface EvidenceDeps {
  * left to do (idempotent); a crash before the write leaves nothing behind and
  * the job comes back.
  *
- * Two workers extending one chain at once (the `submitted` and `delivered`
- * jobs of a message run side by side) cannot both win: the unique indexes on
+ * Two workers extending one chain at once (a job claimed while the next event
+ * queued another, or a job run again after its lease expired) cannot both win: the unique indexes on
  * (message, sequence) and on the event make the later write fail as a whole,
  * and that worker reads again and extends the new head, or finds its events
  * issued (at most CHAIN_CONFLICT_TRIES reads, then the job is retried later).

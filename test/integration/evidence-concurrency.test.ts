@@ -12,9 +12,9 @@ import { EVIDENCE_GATHER_SECONDS } from '../../src/outbox/enqueue.ts';
 import { createTestApp, submission, type TestApp } from '../support/app.ts';
 
 /**
- * Evidence jobs of one message run side by side (a worker claims the
- * `submitted` and `delivered` jobs of a message in one batch; several workers
- * run at once). They write without a lock: whoever loses the race on the
+ * Evidence jobs of one message can run side by side (a job claimed while the
+ * next event queued another; a job run again after its lease expired; several
+ * workers at once). They write without a lock: whoever loses the race on the
  * chain's unique indexes reads again. The chain must come out whole: one proof
  * per event, sequences 1..n, each link naming the digest of the one before.
  *
