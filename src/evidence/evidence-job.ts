@@ -47,8 +47,9 @@ export interface EvidenceDeps {
  * the job comes back.
  *
  * Two workers extending one chain at once (a job claimed while the next event
- * queued another, or a job run again after its lease expired) cannot both win: the unique indexes on
- * (message, sequence) and on the event make the later write fail as a whole,
+ * queued another, or a job run again after its lease expired) cannot both
+ * win: the unique indexes on (message, sequence) and on the event make the
+ * later write fail as a whole,
  * and that worker reads again and extends the new head, or finds its events
  * issued (at most CHAIN_CONFLICT_TRIES reads, then the job is retried later).
  *
